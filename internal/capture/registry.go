@@ -1,0 +1,25 @@
+package capture
+
+import (
+	"strings"
+
+	"github.com/nowwhat/nowwhat/internal/collector"
+	"github.com/nowwhat/nowwhat/internal/hostfs"
+)
+
+// Registry lists every collector a snapshot runs.
+func Registry() []collector.Collector {
+	return []collector.Collector{}
+}
+
+// HostInfo reads the host's identity for the snapshot's meta table.
+func HostInfo(fsys *hostfs.FS, live bool) map[string]string {
+	out := map[string]string{}
+	if b, err := fsys.ReadFile("/etc/hostname", 4096); err == nil {
+		out["host.hostname"] = strings.TrimSpace(string(b))
+	}
+	if b, err := fsys.ReadFile("/etc/machine-id", 4096); err == nil {
+		out["host.machine_id"] = strings.TrimSpace(string(b))
+	}
+	return out
+}
