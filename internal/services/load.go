@@ -130,7 +130,7 @@ func (r *Resolved) WantedBy() string {
 
 // Set is the units found on one search path.
 type Set struct {
-	Units []*Resolved // sorted by name
+	Units  []*Resolved // sorted by name
 	byName map[string]*Resolved
 }
 
@@ -155,7 +155,7 @@ type dropEntry struct {
 func Load(fsys *hostfs.FS, dirs []UnitDir, problem func(path string, err error)) *Set {
 	type devIno struct{ dev, ino uint64 }
 	seen := map[devIno]bool{}
-	defs := map[string]unitEntry{}           // unit name -> highest precedence entry
+	defs := map[string]unitEntry{}             // unit name -> highest precedence entry
 	drops := map[string]map[string]dropEntry{} // drop-in key -> conf name -> file
 	wants := map[string]map[string]bool{}      // unit name -> targets wanting it
 	homeWants := map[string]bool{}
