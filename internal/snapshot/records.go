@@ -113,10 +113,11 @@ type Service struct {
 // Module is a kernel module: loaded now, or configured to load at boot.
 type Module struct {
 	Name   string `db:"name,key"`
-	State  string `db:"state,key"` // loaded, autoload
+	State  string `db:"state,key"` // loaded, autoload, install-hook, remove-hook
 	Source string `db:"source"`    // /proc/modules, /etc/modules-load.d/x.conf, ...
 	Size   int64  `db:"size"`
-	Taint  string `db:"taint"` // taint flags the kernel shows for it (O: out of tree, E: unsigned)
+	Taint  string `db:"taint"`  // taint flags the kernel shows for it (O: out of tree, E: unsigned)
+	Detail string `db:"detail"` // install-hook/remove-hook: the command modprobe runs instead
 }
 
 // Hook is one entry of a login, shell, loader or package-manager hook: a line of ld.so.preload,
