@@ -1,0 +1,41 @@
+package packages
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/nowwhat/nowwhat/internal/collector"
+	"github.com/nowwhat/nowwhat/internal/hostfs"
+	"github.com/nowwhat/nowwhat/internal/snapshot"
+)
+
+// TestCollectThisHost reads the machine's own package database, when it has one.
+func TestCollectThisHost(t *testing.T) {
+	fs, err := hostfs.Open("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	if !fs.Exists(dpkgStatus) {
+		t.Skip("no dpkg database here")
+	}
+	rec := &collector.Recorder{}
+	if err := (Collector{}).Collect(context.Background(), &collector.Env{FS: fs, Sink: rec, Live: true}); err != nil {
+		t.Fatal(err)
+	}
+	pkgs := collector.Of[snapshot.Package](rec)
+	files := collector.Of[snapshot.PackageFile](rec)
+	t.Logf("%d packages, %d files, %d problems", len(pkgs), len(files), len(rec.Problems))
+	for _, p := range rec.Problems {
+		t.Logf("problem: %+v", p)
+	}
+	if len(pkgs) == 0 || len(files) == 0 {
+		t.Fatalf("nothing read from a host with a dpkg database")
+	}
+	for _, f := range files {
+		if !strings.HasPrefix(f.Path, "/") || (f.Digest != "" && len(f.Digest) != 32) {
+			t.Fatalf("bad record %+v", f)
+		}
+	}
+}

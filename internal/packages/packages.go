@@ -1,0 +1,172 @@
+// Package packages reads what the package managers recorded about the host: the installed
+// packages and, for each file they shipped, its recorded digest (dpkg's status file and
+// info/*.md5sums, rpm's database), so the check step can tell a packaged binary that was
+// altered from one the package manager put there. It also parses the package managers' logs
+// (dpkg.log, apt's history.log) into typed events that later steps use to explain changes.
+//
+// Nothing here runs dpkg or rpm: the databases are read as files.
+package packages
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/nowwhat/nowwhat/internal/collector"
+	"github.com/nowwhat/nowwhat/internal/hostfs"
+	"github.com/nowwhat/nowwhat/internal/snapshot"
+)
+
+// Collector records installed packages (snapshot.Package) and the files they shipped with
+// their recorded digests (snapshot.PackageFile), for dpkg and rpm.
+//
+// dpkg: Package{Manager "dpkg", Name, Arch, Version as written (with epoch), Status: the last
+// word of the Status field (installed, config-files, half-configured, ...)} for every stanza;
+// PackageFile{Manager "dpkg", Package: the name without arch, Alg "md5", Digest lowercase hex}
+// for every md5sums line, and with Conffile true for every Conffiles entry (obsolete and
+// newconffile entries are recorded with Alg and Digest empty).
+//
+// rpm: Package{Manager "rpm", Version EPOCH:VERSION-RELEASE (no epoch when 0), Status
+// "installed"}; PackageFile for every regular file, Alg from the package's digest algorithm
+// (md5, sha1, sha256, ...), Conffile for %config files; ghost files without digest.
+type Collector struct{}
+
+// Name implements collector.Collector.
+func (Collector) Name() string { return "packages" }
+
+// Limits on what is read, so a hostile database cannot exhaust memory or time.
+const (
+	maxStatusBytes = 512 << 20
+	maxSumsBytes   = 64 << 20
+	// maxBadLines bounds the malformed-line problems reported per file.
+	maxBadLines = 5
+)
+
+// Collect implements collector.Collector.
+func (c Collector) Collect(ctx context.Context, env *collector.Env) error {
+	c.collectDpkg(ctx, env)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	c.collectRPM(ctx, env)
+	return ctx.Err()
+}
+
+const (
+	dpkgStatus = "/var/lib/dpkg/status"
+	dpkgInfo   = "/var/lib/dpkg/info"
+)
+
+// badLines reports the first few malformed lines of one file as problems and counts the rest.
+type badLines struct {
+	c     Collector
+	env   *collector.Env
+	path  string
+	count int
+}
+
+func (b *badLines) add(e LineError) {
+	b.count++
+	if b.count <= maxBadLines {
+		b.env.Problem(b.c, b.path, e)
+	}
+}
+
+func (b *badLines) done() {
+	if b.count > maxBadLines {
+		b.env.Problem(b.c, b.path, fmt.Errorf("%d more malformed lines not reported", b.count-maxBadLines))
+	}
+}
+
+func (c Collector) collectDpkg(ctx context.Context, env *collector.Env) {
+	f, err := env.FS.Open(dpkgStatus)
+	if err != nil {
+		if !hostfs.IsNotExist(err) {
+			env.Problem(c, dpkgStatus, err)
+		}
+		return
+	}
+	defer f.Close()
+	// One listing of info/ tells which md5sums files exist, instead of trying two names a package.
+	info := map[string]bool{}
+	if ents, err := env.FS.ReadDir(dpkgInfo); err != nil {
+		if !hostfs.IsNotExist(err) {
+			env.Problem(c, dpkgInfo, err)
+		}
+	} else {
+		for _, e := range ents {
+			info[e.Name] = true
+		}
+	}
+	bad := &badLines{c: c, env: env, path: dpkgStatus}
+	lr := &io.LimitedReader{R: f, N: maxStatusBytes + 1}
+	err = ParseDpkgStatus(lr, func(p DpkgPackage) {
+		if ctx.Err() != nil {
+			return
+		}
+		c.emitDpkg(env, p, info)
+	}, bad.add)
+	bad.done()
+	if err != nil {
+		env.Problem(c, dpkgStatus, err)
+	}
+	if lr.N <= 0 {
+		env.Problem(c, dpkgStatus, fmt.Errorf("read only the first %d bytes: %w", int64(maxStatusBytes), hostfs.ErrTooLarge))
+	}
+}
+
+func (c Collector) emitDpkg(env *collector.Env, p DpkgPackage, info map[string]bool) {
+	state := p.State()
+	env.Sink.Put(snapshot.Package{Manager: "dpkg", Name: p.Name, Arch: p.Arch, Version: p.Version, Status: state})
+	for _, cf := range p.Conffiles {
+		pf := snapshot.PackageFile{Path: cf.Path, Manager: "dpkg", Package: p.Name, Conffile: true}
+		if cf.Digest != "" && !cf.Obsolete {
+			pf.Alg, pf.Digest = "md5", cf.Digest
+		}
+		env.Sink.Put(pf)
+	}
+	if state == "not-installed" {
+		return
+	}
+	// Multi-Arch: same packages keep NAME:ARCH.md5sums; others NAME.md5sums (older dpkg and
+	// converted databases may use either, so both are tried).
+	names := []string{p.Name + ".md5sums"}
+	if p.Arch != "" {
+		names = append(names, p.Name+":"+p.Arch+".md5sums")
+	}
+	if p.MultiArch == "same" {
+		names[0], names[1] = names[1], names[0]
+	}
+	for _, n := range names {
+		if info[n] {
+			c.readSums(env, p, hostfs.Join(dpkgInfo, n))
+			return
+		}
+	}
+	// No md5sums file: many packages ship none (meta packages, or built without one).
+}
+
+func (c Collector) readSums(env *collector.Env, p DpkgPackage, path string) {
+	f, err := env.FS.Open(path)
+	if err != nil {
+		if !hostfs.IsNotExist(err) {
+			env.Problem(c, path, err)
+		}
+		return
+	}
+	defer f.Close()
+	bad := &badLines{c: c, env: env, path: path}
+	lr := &io.LimitedReader{R: f, N: maxSumsBytes + 1}
+	err = ParseMD5Sums(lr, func(s Sum) {
+		env.Sink.Put(snapshot.PackageFile{Path: s.Path, Manager: "dpkg", Package: p.Name, Alg: "md5", Digest: s.Digest})
+	}, bad.add)
+	bad.done()
+	if err != nil {
+		env.Problem(c, path, err)
+	}
+	if lr.N <= 0 {
+		env.Problem(c, path, fmt.Errorf("read only the first %d bytes: %w", int64(maxSumsBytes), hostfs.ErrTooLarge))
+	}
+}
+
+var _ collector.Collector = Collector{}
