@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -75,6 +76,7 @@ type scanner struct {
 	opt     Options
 	stats   *Stats
 	exclude map[string]bool
+	globs   []string
 	jobs    chan hashJob
 	queue   []queued
 	qmu     sync.Mutex
@@ -106,6 +108,10 @@ func Scan(ctx context.Context, fsys *hostfs.FS, sink snapshot.Sink, opt Options)
 		jobs: make(chan hashJob, 64), ctx: ctx}
 	s.qcond = sync.NewCond(&s.qmu)
 	for _, e := range opt.Exclude {
+		if strings.ContainsAny(e, "*?[") {
+			s.globs = append(s.globs, hostfs.Clean(e))
+			continue
+		}
 		s.exclude[hostfs.Clean(e)] = true
 	}
 	var hashers sync.WaitGroup
@@ -142,9 +148,22 @@ func Scan(ctx context.Context, fsys *hostfs.FS, sink snapshot.Sink, opt Options)
 	return ctx.Err()
 }
 
+// excluded reports whether a host path is left out (exactly, or by a glob pattern).
+func (s *scanner) excluded(p string) bool {
+	if s.exclude[p] {
+		return true
+	}
+	for _, g := range s.globs {
+		if ok, _ := path.Match(g, p); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // top records the top of a rule and queues it.
 func (s *scanner) top(r *Rule) {
-	if s.exclude[r.Path] {
+	if s.excluded(r.Path) {
 		return
 	}
 	st, err := s.fs.Lstat(r.Path)
@@ -237,7 +256,7 @@ func (s *scanner) walk(q queued) {
 		if q.dir.Path == "/" {
 			p = "/" + e.Name
 		}
-		if s.exclude[p] {
+		if s.excluded(p) {
 			continue
 		}
 		st, err := q.dir.Lstat(e.Name)

@@ -1,0 +1,170 @@
+// Package cli is nowwhat's command line: one cobra command per step of the response, each a thin
+// layer that parses flags, calls the packages that do the work, writes the case journal and sets
+// the exit status.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nowwhat/nowwhat/internal/version"
+)
+
+// ExitError carries an exit status other than 1 (diff's 1 = changes found, check's 0-3, ...).
+type ExitError struct {
+	Code int
+	Err  error // nil: nothing to print
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// globals are the flags every command shares.
+type globals struct {
+	caseDir string
+	quiet   bool
+	stdout  io.Writer
+	stderr  io.Writer
+	stdin   *os.File
+}
+
+const overview = `Server compromised. Now what?
+
+nowwhat walks you through the response, one step at a time:
+
+  0 prepare      nowwhat keygen, baseline   record the host's state, sealed with a key kept off the host
+  1 is it hacked nowwhat check              a verdict backed by evidence                    (not built yet)
+  2 contain      nowwhat contain            take only the affected part offline             (not built yet)
+  3 preserve     nowwhat collect            an encrypted evidence archive                   (not built yet)
+  4 assess       nowwhat diff               what changed since the trusted baseline
+  5 find how     nowwhat investigate        timeline and the way in                         (not built yet)
+  6 clean        nowwhat clean              remove, rotate every credential, fix, harden    (not built yet)
+  7 back online  nowwhat verify             the gate before lifting containment             (not built yet)
+  8 report       nowwhat report             report, IOCs, notification letters              (not built yet)
+
+Nothing here runs the host's own programs or changes the host unless you say --apply.
+Keep a case folder (--case DIR or NOWWHAT_CASE) off the suspect disk: every step is journaled there.`
+
+// New builds the command tree.
+func New(stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr, stdin: os.Stdin}
+	root := &cobra.Command{
+		Use:           "nowwhat",
+		Short:         "Server compromised. Now what? A guided incident response for Linux servers",
+		Long:          overview,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Example: `  # On your own machine, once: a key that stays off the servers
+  nowwhat keygen ~/.nowwhat/admin
+
+  # Before anything happens: a sealed baseline of each server, kept on your machine
+  ssh web1 sudo nowwhat snapshot -o - > web1.snap && nowwhat seal --key ~/.nowwhat/admin.key web1.snap
+
+  # The bad day: what changed since the baseline?
+  sudo nowwhat diff --pubkey admin.pub web1.snap`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(g.stdout, overview)
+			fmt.Fprintln(g.stdout, "\nThe guided walk-through (nowwhat guide) is not built yet. Start with: nowwhat --help")
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&g.caseDir, "case", os.Getenv("NOWWHAT_CASE"), "case folder that keeps the journal and outputs of this incident (env NOWWHAT_CASE)")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress display and no informational messages")
+	root.AddGroup(&cobra.Group{ID: "steps", Title: "Response steps:"}, &cobra.Group{ID: "keys", Title: "Keys and baselines:"})
+
+	cobra.EnableCommandSorting = false
+	built := map[string]*cobra.Command{"baseline": baselineCmd(g), "diff": diffCmd(g)}
+	for _, s := range steps {
+		if c, ok := built[s.name]; ok {
+			root.AddCommand(c)
+		} else {
+			root.AddCommand(unbuiltCmd(s))
+		}
+	}
+	root.AddCommand(keygenCmd(g), snapshotCmd(g), sealCmd(g), versionCmd(g))
+	return root
+}
+
+// Main runs nowwhat with args and returns the exit status.
+func Main(args []string) int {
+	root := New(os.Stdout, os.Stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintln(os.Stderr, "nowwhat: "+ee.Err.Error())
+		}
+		return ee.Code
+	}
+	msg := err.Error()
+	fmt.Fprintln(os.Stderr, "nowwhat: "+msg)
+	if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") || strings.Contains(msg, "arg(s)") {
+		fmt.Fprintln(os.Stderr, "Run 'nowwhat --help' for the steps and 'nowwhat COMMAND --help' for examples.")
+	}
+	return 1
+}
+
+func versionCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print nowwhat's version",
+		Example: "  nowwhat version",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintf(g.stdout, "nowwhat %s\n", version.String())
+			if d := version.Digest(); d != "" && !g.quiet {
+				fmt.Fprintf(g.stdout, "binary sha256 %s\n", d)
+			}
+			return nil
+		},
+	}
+}
+
+type step struct {
+	name, short, example string
+}
+
+// steps lists the response in order; those without a command yet say so.
+var steps = []step{
+	{name: "baseline"},
+	{"check", "Step 1: is this server really compromised? (not built yet)", "  sudo nowwhat check"},
+	{"contain", "Step 2: take only the affected part offline (not built yet)", "  sudo nowwhat contain service nginx"},
+	{"maintenance", "Step 2: serve an 'offline for maintenance' page (not built yet)", "  sudo nowwhat maintenance --listen :80"},
+	{"collect", "Step 3: keep the evidence in an encrypted archive (not built yet)", "  sudo nowwhat collect -o - --recipient age1... > web1.tar.zst.age"},
+	{name: "diff"},
+	{"investigate", "Step 5: how did they get in, and what did they do? (not built yet)", "  sudo nowwhat investigate"},
+	{"clean", "Step 6: remove what the attacker left, rotate credentials, harden (not built yet)", "  sudo nowwhat clean"},
+	{"verify", "Step 7: the gate before going back online (not built yet)", "  sudo nowwhat verify"},
+	{"report", "Step 8: incident report, IOCs and notification letters (not built yet)", "  nowwhat report"},
+	{"guide", "Walk through every step with a case journal (not built yet)", "  sudo nowwhat guide"},
+}
+
+func unbuiltCmd(s step) *cobra.Command {
+	return &cobra.Command{
+		Use:                s.name,
+		Short:              s.short,
+		Example:            s.example,
+		GroupID:            "steps",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return &ExitError{Code: 3, Err: fmt.Errorf("%s is not built yet in nowwhat %s. Meanwhile: `nowwhat diff` shows what changed since a baseline", s.name, version.String())}
+		},
+	}
+}

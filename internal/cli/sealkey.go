@@ -1,0 +1,5 @@
+package cli
+
+import "aead.dev/minisign"
+
+type sealKey struct{ k minisign.PrivateKey }
