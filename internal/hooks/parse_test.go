@@ -119,8 +119,8 @@ func TestParseAptConf(t *testing.T) {
 			bad:   []int{2, 2},
 		},
 		{
-			name: "stray brace",
-			text: "};\nAPT::Update::Post-Invoke-Success { \"x\"; };\n",
+			name:  "stray brace",
+			text:  "};\nAPT::Update::Post-Invoke-Success { \"x\"; };\n",
 			hooks: []AptItem{{2, "APT::Update::Post-Invoke-Success", "x"}},
 			bad:   []int{1},
 		},
