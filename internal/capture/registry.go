@@ -3,13 +3,26 @@ package capture
 import (
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/accounts"
 	"github.com/nowwhat/nowwhat/internal/collector"
+	"github.com/nowwhat/nowwhat/internal/kmod"
+	"github.com/nowwhat/nowwhat/internal/packages"
+	"github.com/nowwhat/nowwhat/internal/schedule"
+	"github.com/nowwhat/nowwhat/internal/services"
+	"github.com/nowwhat/nowwhat/internal/sudoers"
 	"github.com/nowwhat/nowwhat/internal/hostfs"
 )
 
 // Registry lists every collector a snapshot runs.
 func Registry() []collector.Collector {
-	return []collector.Collector{}
+	return []collector.Collector{
+		accounts.Collector{},
+		sudoers.Collector{},
+		schedule.Collector,
+		services.Collector,
+		kmod.Collector,
+		packages.Collector{},
+	}
 }
 
 // HostInfo reads the host's identity for the snapshot's meta table.

@@ -188,7 +188,9 @@ func (g *globals) runSnapshot(cmd *cobra.Command, f *snapFlags, out, keyPath, pa
 			return j.done("", "", err)
 		}
 		key = &sealKey{k}
-		g.info("warning: sealing on the host being examined: if it is already compromised, so is this baseline. Prefer snapshot -o - and seal on your own machine.")
+		if f.root == "/" {
+			g.info("warning: sealing on the host being examined: if it is already compromised, so is this baseline. Prefer snapshot -o - and seal on your own machine.")
+		}
 	}
 	fsys, err := hostfs.Open(f.root)
 	if err != nil {
