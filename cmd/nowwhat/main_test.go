@@ -87,7 +87,7 @@ type diffJSON struct {
 	Warnings []string `json:"warnings"`
 	Changes  []struct {
 		Kind, Change, Subject, Path string
-		Before, After              map[string]string
+		Before, After               map[string]string
 	} `json:"changes"`
 }
 

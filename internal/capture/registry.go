@@ -5,12 +5,12 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/accounts"
 	"github.com/nowwhat/nowwhat/internal/collector"
+	"github.com/nowwhat/nowwhat/internal/hostfs"
 	"github.com/nowwhat/nowwhat/internal/kmod"
 	"github.com/nowwhat/nowwhat/internal/packages"
 	"github.com/nowwhat/nowwhat/internal/schedule"
 	"github.com/nowwhat/nowwhat/internal/services"
 	"github.com/nowwhat/nowwhat/internal/sudoers"
-	"github.com/nowwhat/nowwhat/internal/hostfs"
 )
 
 // Registry lists every collector a snapshot runs.

@@ -9,7 +9,9 @@ import (
 
 type fake struct{ known bool }
 
-func (f fake) Progress() (int64, int64, int64, bool) { return 1234567, 2_000_000_000, 4_000_000_000, f.known }
+func (f fake) Progress() (int64, int64, int64, bool) {
+	return 1234567, 2_000_000_000, 4_000_000_000, f.known
+}
 
 func TestFormat(t *testing.T) {
 	tests := []struct{ got, want string }{
