@@ -27,14 +27,35 @@ func (jobsCollector) Name() string { return "jobs" }
 const maxTab = 1 << 20
 
 func (c jobsCollector) Collect(ctx context.Context, env *collector.Env) error {
+	// Jobs are keyed by kind, source, user, schedule and command: a line repeated in one file
+	// is kept once, with its first line number.
+	own := *env
+	own.Sink = &dedupe{Sink: env.Sink, seen: map[snapshot.Job]bool{}}
 	steps := []func(*collector.Env){c.systemCrontabs, c.userCrontabs, c.anacron, c.atJobs, c.cronScripts, c.timers}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("jobs: %w", err)
 		}
-		step(env)
+		step(&own)
 	}
 	return nil
+}
+
+type dedupe struct {
+	snapshot.Sink
+	seen map[snapshot.Job]bool
+}
+
+func (d *dedupe) Put(rec any) {
+	if j, ok := rec.(snapshot.Job); ok {
+		k := j
+		k.Line = 0
+		if d.seen[k] {
+			return
+		}
+		d.seen[k] = true
+	}
+	d.Sink.Put(rec)
 }
 
 // read reads a file, reporting what could not be read; missing files are not a problem.

@@ -140,3 +140,17 @@ func TestRunPartsName(t *testing.T) {
 		}
 	}
 }
+
+func TestRepeatedLineKeptOnce(t *testing.T) {
+	r := fixture.Debian(t)
+	r.File("/var/spool/cron/crontabs/root", "* * * * * /tmp/.x\n* * * * * /tmp/.x\n", 0o600)
+	var got []snapshot.Job
+	for _, j := range collector.Of[snapshot.Job](collect(t, r)) {
+		if j.Source == "/var/spool/cron/crontabs/root" {
+			got = append(got, j)
+		}
+	}
+	if len(got) != 1 || got[0].Line != 1 || got[0].User != "root" {
+		t.Errorf("got %+v, want one job from line 1", got)
+	}
+}

@@ -108,7 +108,9 @@ func (c servicesCollector) Collect(ctx context.Context, env *collector.Env) erro
 				if r.Kind == ".service" || r.Kind == ".socket" {
 					rec.ExecStart = ExecLine(r.Unit, Section(r.Kind))
 				}
-				rec.RunAs = RunAs(r, sc)
+				if rec.ExecStart != "" {
+					rec.RunAs = RunAs(r, sc)
+				}
 			}
 			env.Sink.Put(rec)
 		}
