@@ -187,7 +187,7 @@ func parseKeyAt(s string) (k AuthorizedKey, err error) {
 		}
 		k.Fingerprint = ssh.FingerprintSHA256(pub)
 	case supportedByXCrypto(typ):
-		return k, fmt.Errorf("%s key is malformed: %v", typ, perr)
+		return k, fmt.Errorf("%s key is malformed: %w", typ, perr)
 	default:
 		sum := sha256.Sum256(blob)
 		k.Fingerprint = "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
