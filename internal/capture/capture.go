@@ -61,7 +61,7 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	}
 	live := fsys.IsLive() || fsys.Exists("/proc/1/stat") || hasProcEntries(fsys)
 	sum := Summary{Live: live, Root: os.Geteuid() == 0}
-	info := HostInfo(fsys, live)
+	info := HostInfo(fsys)
 	for k, v := range info {
 		w.SetMeta(k, v)
 	}
