@@ -275,7 +275,7 @@ func TestNormalize(t *testing.T) {
 	if len(got) != 2 || got[0].Path != "/usr" || got[1].Path != "/var/log" {
 		t.Fatalf("Normalize = %+v", got)
 	}
-	homes := AddHomes(DefaultScope(), []string{"/home/alice", "/var/lib/postgresql", "/root", "/", "/usr/sbin"})
+	homes := AddHomes(DefaultScope(), []string{"/home/alice", "/var/lib/postgresql", "/root", "/", "/usr/sbin", "/dev", "/run/ircd"})
 	var extra []string
 	for _, r := range homes[len(DefaultScope()):] {
 		extra = append(extra, r.Path)

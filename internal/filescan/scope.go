@@ -48,12 +48,23 @@ func DefaultScope() []Rule {
 func AddHomes(rules []Rule, homes []string) []Rule {
 	for _, h := range homes {
 		h = hostfs.Clean(h)
-		if h == "/" || h == "/nonexistent" || covered(rules, h) {
+		if h == "/" || h == "/nonexistent" || covered(rules, h) || pseudo(h) {
 			continue
 		}
 		rules = append(rules, Rule{Path: h, Hash: true, Home: true})
 	}
 	return rules
+}
+
+// pseudo reports whether p is in a kernel or runtime file system (some service accounts have
+// /dev or /run/x as their home): those hold devices and sockets, not an account's files.
+func pseudo(p string) bool {
+	for _, d := range []string{"/dev", "/proc", "/sys", "/run"} {
+		if hostfs.HasPrefix(p, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // covered reports whether some rule already records p (as a full walk, or as a home).
