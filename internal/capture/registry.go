@@ -7,6 +7,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/hostfs"
 	"github.com/nowwhat/nowwhat/internal/hostinfo"
 	"github.com/nowwhat/nowwhat/internal/kmod"
+	"github.com/nowwhat/nowwhat/internal/live"
 	"github.com/nowwhat/nowwhat/internal/packages"
 	"github.com/nowwhat/nowwhat/internal/schedule"
 	"github.com/nowwhat/nowwhat/internal/services"
@@ -25,6 +26,7 @@ func Registry() []collector.Collector {
 		packages.Collector{},
 		sshd.Collector{},
 		hooks.Collector,
+		live.Collector{},
 	}
 }
 

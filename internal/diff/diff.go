@@ -113,7 +113,12 @@ func (k *kind) query() string {
 	}
 	order := make([]string, len(k.keys))
 	for i, c := range k.keys {
-		order[i] = "CAST(" + c + " AS TEXT)"
+		// Text keys sort bytewise (as the merge compares them) and can use the index;
+		// integer keys are sorted as text for the same reason.
+		order[i] = c
+		if !snapshot.IsText(k.table, c) {
+			order[i] = "CAST(" + c + " AS TEXT)"
+		}
 	}
 	d := ""
 	if k.distinct {

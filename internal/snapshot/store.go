@@ -440,7 +440,8 @@ func OpenFile(f *os.File, name string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot %s: %w", name, err)
 	}
-	db, err := sql.Open("sqlite", "file:snapshot?mode=ro&immutable=1&vfs="+vname)
+	// temp_store=memory: sorting never needs a temporary file (the private VFS has none).
+	db, err := sql.Open("sqlite", "file:snapshot?mode=ro&immutable=1&vfs="+vname+"&_pragma=temp_store(2)")
 	if err != nil {
 		vf.Close()
 		return nil, fmt.Errorf("open snapshot %s: %w", name, err)
@@ -612,6 +613,22 @@ func All[T any](r *Reader, where string, args ...any) ([]T, error) {
 		return nil
 	})
 	return out, err
+}
+
+// IsText reports whether a column of a table holds text (else integers).
+func IsText(tableName, column string) bool {
+	allTables()
+	for _, t := range tableList {
+		if t.name != tableName {
+			continue
+		}
+		for i, c := range t.cols {
+			if c == column {
+				return t.kinds[i] == reflect.String
+			}
+		}
+	}
+	return false
 }
 
 // Columns returns the stored column names of a table, and which of them are keys.
