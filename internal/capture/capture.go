@@ -89,19 +89,30 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	if cols == nil {
 		cols = Registry()
 	}
+	// accounts first (the others need the homes), then packages (the file walk needs to know
+	// which files have an MD5 digest to check), then the rest beside the file walk.
 	var first, rest []collector.Collector
+	for _, name := range []string{"accounts", "packages"} {
+		for _, c := range cols {
+			if c.Name() == name {
+				first = append(first, c)
+			}
+		}
+	}
 	for _, c := range cols {
-		if c.Name() == "accounts" {
-			first = append(first, c)
-		} else {
+		if c.Name() != "accounts" && c.Name() != "packages" {
 			rest = append(rest, c)
 		}
 	}
 	var ran []string
+	md5s := &md5Paths{Sink: w, paths: map[string]bool{}}
 	for _, c := range first {
-		if err := c.Collect(ctx, env); err != nil {
+		e := *env
+		e.Sink = md5s
+		if err := c.Collect(ctx, &e); err != nil {
 			w.Problem(c.Name(), "", err)
 		}
+		env.Accounts = e.Accounts
 		ran = append(ran, c.Name())
 	}
 
@@ -136,6 +147,9 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	}
 	fopt := filescan.Options{Rules: rules, Exclude: opt.Exclude, MaxHashSize: opt.MaxHashSize, NoHash: opt.NoHash,
 		Content: KeepContent, Stats: opt.Stats}
+	if len(md5s.paths) > 0 {
+		fopt.MD5 = func(p string) bool { return md5s.paths[p] }
+	}
 	if opt.Reuse != nil {
 		prev, err := loadReuse(opt.Reuse)
 		if err != nil {
@@ -164,6 +178,19 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	return sum, err
 }
 
+// md5Paths passes records on and notes the paths whose package records an MD5 digest.
+type md5Paths struct {
+	snapshot.Sink
+	paths map[string]bool
+}
+
+func (m *md5Paths) Put(rec any) {
+	if pf, ok := rec.(snapshot.PackageFile); ok && pf.Alg == "md5" && pf.Digest != "" {
+		m.paths[pf.Path] = true
+	}
+	m.Sink.Put(rec)
+}
+
 func hasProcEntries(fsys *hostfs.FS) bool {
 	for _, n := range fsys.ReadDirNames("/proc") {
 		if _, err := strconv.Atoi(n); err == nil {
@@ -187,7 +214,7 @@ func sortStrings(s []string) []string {
 func loadReuse(r *snapshot.Reader) (map[string]filescan.Previous, error) {
 	out := map[string]filescan.Previous{}
 	err := snapshot.Each(r, "sha256 != ''", nil, func(f snapshot.File) error {
-		out[f.Path] = filescan.Previous{Size: f.Size, Mtime: f.Mtime, Ctime: f.Ctime, Inode: int64(f.Inode), SHA256: f.SHA256, Caps: f.Caps}
+		out[f.Path] = filescan.Previous{Size: f.Size, Mtime: f.Mtime, Ctime: f.Ctime, Inode: int64(f.Inode), SHA256: f.SHA256, MD5: f.MD5, Caps: f.Caps}
 		return nil
 	})
 	if err != nil {

@@ -52,14 +52,14 @@ func TestTakeDebianFixture(t *testing.T) {
 	}
 	// Every kind of state the fixture holds is in the snapshot.
 	for table, where := range map[string]string{
-		"files": "path = '/usr/bin/ls' AND sha256 != ''", "users": "name = 'alice' AND password = 'set'",
+		"files": "path = '/usr/bin/ls' AND sha256 != '' AND md5 = (SELECT digest FROM package_files WHERE path = '/usr/bin/ls')", "users": "name = 'alice' AND password = 'set'",
 		"groups": "name = 'sudo'", "sudoers": "kind = 'grant'", "ssh_keys": "user = 'alice'",
 		"ssh_options": "key = 'PermitRootLogin'", "jobs": "kind = 'cron'", "services": "name = 'ssh.service' AND state = 'enabled'",
 		"hooks": "kind = 'pam'", "packages": "name = 'coreutils'", "package_files": "path = '/usr/bin/ls'",
 		"processes": "pid = 4242 AND exe_deleted = 1", "contents": "path = '/etc/ssh/sshd_config'",
 	} {
 		var n int
-		if err := r.DB().QueryRow("SELECT count(*) FROM "+table+" WHERE "+where).Scan(&n); err != nil || n == 0 {
+		if err := r.DB().QueryRow("SELECT count(*) FROM " + table + " WHERE " + where).Scan(&n); err != nil || n == 0 {
 			t.Errorf("%s WHERE %s: %d rows, %v", table, where, n, err)
 		}
 	}

@@ -11,9 +11,11 @@ package filescan
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -31,7 +33,7 @@ import (
 type Previous struct {
 	Size                int64
 	Mtime, Ctime, Inode int64
-	SHA256, Caps        string
+	SHA256, MD5, Caps   string
 }
 
 // Options tune a scan.
@@ -44,6 +46,9 @@ type Options struct {
 	// Reuse, when set, gives the former record of a path; a file whose size, mtime, ctime and
 	// inode are unchanged keeps its former hash without being read.
 	Reuse func(path string) (Previous, bool)
+	// MD5, when set, says whether a file also needs its MD5 (the digest dpkg records), computed
+	// in the same read as its SHA-256.
+	MD5 func(path string) bool
 	// Content, when set, says whether to keep the text of a (small) file for diffs.
 	Content func(path string, size int64) bool
 	Stats   *Stats
@@ -360,8 +365,9 @@ func (s *scanner) file(q queued, name string, rec snapshot.File, st hostfs.Stat)
 	}
 	if s.opt.Reuse != nil {
 		if prev, ok := s.opt.Reuse(rec.Path); ok && prev.SHA256 != "" && prev.Size == st.Size &&
+			(prev.MD5 != "" || s.opt.MD5 == nil || !s.opt.MD5(rec.Path)) &&
 			prev.Mtime == rec.Mtime && prev.Ctime == rec.Ctime && prev.Inode == int64(st.Inode) {
-			rec.SHA256, rec.Caps = prev.SHA256, prev.Caps
+			rec.SHA256, rec.MD5, rec.Caps = prev.SHA256, prev.MD5, prev.Caps
 			rec.Note = "hash reused"
 			s.stats.Reused.Add(1)
 			s.put(rec)
@@ -396,9 +402,18 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	h := sha256.New()
 	keep := s.opt.Content != nil && j.st.Size <= MaxContent && s.opt.Content(rec.Path, j.st.Size)
 	var kept bytes.Buffer
-	var w io.Writer = h
+	var m hash.Hash
+	ws := []io.Writer{h}
+	if s.opt.MD5 != nil && s.opt.MD5(rec.Path) {
+		m = md5.New()
+		ws = append(ws, m)
+	}
 	if keep {
-		w = io.MultiWriter(h, &kept)
+		ws = append(ws, &kept)
+	}
+	var w io.Writer = h
+	if len(ws) > 1 {
+		w = io.MultiWriter(ws...)
 	}
 	n, err := io.CopyBuffer(w, onlyReader{j.f}, buf)
 	s.stats.Bytes.Add(n)
@@ -410,6 +425,9 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 		return
 	}
 	rec.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if m != nil {
+		rec.MD5 = hex.EncodeToString(m.Sum(nil))
+	}
 	s.stats.Hashed.Add(1)
 	if after, err := hostfs.Fstat(j.f); err == nil {
 		if after.Size != j.st.Size || !after.Mtime.Equal(j.st.Mtime) || !after.Ctime.Equal(j.st.Ctime) || n != after.Size {

@@ -21,6 +21,7 @@ type File struct {
 	Nlink  uint32 `db:"nlink"`
 	Link   string `db:"link"`   // target of a symbolic link, as written
 	SHA256 string `db:"sha256"` // hex; empty when not hashed (see Note)
+	MD5    string `db:"md5"`    // hex, only for files whose package records an MD5 digest (dpkg)
 	Caps   string `db:"caps"`   // file capabilities (security.capability), getcap style
 	Note   string `db:"note"`   // why something is missing or doubtful: changed while hashed, too large, unreadable
 }
