@@ -50,7 +50,9 @@ var kinds = []*kind{
 			return s
 		},
 		path: col("file")},
-	{name: "ssh_option", title: "SSH server settings", rank: 13, table: "ssh_options", keys: []string{"key"}, vals: []string{"value"},
+	// Only settings written in a file: built-in defaults appear when sshd_config does, and
+	// would bury the one line that matters.
+	{name: "ssh_option", title: "SSH server settings", rank: 13, table: "ssh_options", where: "file != ''", keys: []string{"key"}, vals: []string{"value"},
 		show:    []string{"file"},
 		subject: func(r map[string]string) string { return fmt.Sprintf("sshd %s %s", r["key"], r["value"]) }},
 	{name: "hook", title: "Loader, PAM and other hooks", rank: 14, table: "hooks", keys: []string{"kind", "path", "value"},
