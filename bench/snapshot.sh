@@ -18,7 +18,7 @@ CORES=$(nproc)
 CGO_ENABLED=0 go build -o "$OUT/nowwhat" ./cmd/nowwhat
 RATE=$(go run ./bench/sha256rate)
 FILES=$(find "$TREE" -xdev -type f | wc -l)
-BYTES=$(find "$TREE" -xdev -type f -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
+BYTES=$(find "$TREE" -xdev -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f", s}')
 
 echo "tree $TREE: $FILES files, $(awk -v b="$BYTES" 'BEGIN{printf "%.2f GB", b/1e9}'), $CORES cores"
 echo "warming the page cache..."
@@ -28,12 +28,14 @@ tar -cf - "$TREE" 2>/dev/null | cat >/dev/null || true
 timed() {
 	local name=$1
 	shift
-	/usr/bin/time -f "%e %M %P" -o "$OUT/$name.time" "$@" >/dev/null 2>"$OUT/$name.err" || true
-	cat "$OUT/$name.time" | tail -1 >"$OUT/$name"
+	if ! /usr/bin/time -f "%e %M %P" -o "$OUT/$name.time" "$@" >/dev/null 2>"$OUT/$name.err"; then
+		case $name in aide_check) ;; *) echo "$name failed:" >&2; cat "$OUT/$name.err" >&2 ;; esac
+	fi
+	tail -1 "$OUT/$name.time" >"$OUT/res.$name"
 }
-secs() { awk '{print $1}' "$OUT/$1"; }
-mem() { awk '{printf "%d MB", $2/1024}' "$OUT/$1"; }
-cpu() { awk '{print $3}' "$OUT/$1"; }
+secs() { awk '{print $1}' "$OUT/res.$1"; }
+mem() { awk '{printf "%d MB", $2/1024}' "$OUT/res.$1"; }
+cpu() { awk '{print $3}' "$OUT/res.$1"; }
 
 timed walk "$OUT/nowwhat" snapshot -q --root "$TREE" --include / --no-hash -o "$OUT/walk.snap"
 timed nowwhat "$OUT/nowwhat" snapshot -q --root "$TREE" --include / -o "$OUT/full.snap"
@@ -71,7 +73,7 @@ row "stat-only walk (--no-hash)" "$(secs walk)" "$(mem walk)" "$(cpu walk)" "$(r
 row "nowwhat snapshot (best of 2)" "$NW" "$(mem nowwhat)" "$(cpu nowwhat)" "1.0x"
 row "nowwhat snapshot --reuse" "$(secs reuse)" "$(mem reuse)" "$(cpu reuse)" "$(ratio "$(secs reuse)")"
 row "find | xargs -P$CORES sha256sum" "$(secs sha256sum)" "$(mem sha256sum)" "$(cpu sha256sum)" "$(ratio "$(secs sha256sum)")"
-if [ -f "$OUT/aide_init" ]; then
+if [ -f "$OUT/res.aide_init" ]; then
 	row "aide --init" "$(secs aide_init)" "$(mem aide_init)" "$(cpu aide_init)" "$(ratio "$(secs aide_init)")"
 	row "aide --check" "$(secs aide_check)" "$(mem aide_check)" "$(cpu aide_check)" "$(ratio "$(secs aide_check)")"
 fi

@@ -14,16 +14,20 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"os"
 	"path"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nowwhat/nowwhat/internal/hostfs"
 	"github.com/nowwhat/nowwhat/internal/snapshot"
@@ -124,6 +128,7 @@ func Scan(ctx context.Context, fsys *hostfs.FS, sink snapshot.Sink, opt Options)
 		hashers.Add(1)
 		go func() {
 			defer hashers.Done()
+			debug.SetPanicOnFault(true) // a mapped file truncated under us is an error, not a crash
 			buf := make([]byte, 256<<10)
 			for j := range s.jobs {
 				s.hash(j, buf)
@@ -396,8 +401,11 @@ func (s *scanner) file(q queued, name string, rec snapshot.File, st hostfs.Stat)
 func (s *scanner) hash(j hashJob, buf []byte) {
 	defer j.f.Close()
 	rec := j.rec
-	if caps, err := hostfs.Getxattr(j.f, "security.capability"); err == nil && len(caps) > 0 {
-		rec.Caps = DecodeCaps(caps)
+	// File capabilities only act on executables; skip the lookup for others.
+	if j.st.Perm()&0o111 != 0 {
+		if caps, err := hostfs.Getxattr(j.f, "security.capability"); err == nil && len(caps) > 0 {
+			rec.Caps = DecodeCaps(caps)
+		}
 	}
 	h := sha256.New()
 	keep := s.opt.Content != nil && j.st.Size <= MaxContent && s.opt.Content(rec.Path, j.st.Size)
@@ -415,7 +423,13 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	if len(ws) > 1 {
 		w = io.MultiWriter(ws...)
 	}
-	n, err := io.CopyBuffer(w, onlyReader{j.f}, buf)
+	var n int64
+	var err error
+	if j.st.Size >= mmapMin && !keep {
+		n, err = hashMapped(j.f, j.st.Size, w)
+	} else {
+		n, err = io.CopyBuffer(w, onlyReader{j.f}, buf)
+	}
 	s.stats.Bytes.Add(n)
 	if err != nil {
 		rec.Note = "read failed: " + errText(err)
@@ -439,6 +453,46 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	if keep && kept.Len() == int(n) && !bytes.ContainsRune(kept.Bytes(), 0) {
 		s.sink.Put(snapshot.Content{Path: rec.Path, Text: Redact(kept.String())})
 	}
+}
+
+// mmapMin is the size from which a file is hashed through a read-only mapping of the page
+// cache instead of read(2) copies: for big files this saves a copy of every byte.
+const mmapMin = 256 << 10
+
+// errTruncated means the file shrank while it was mapped and read.
+var errTruncated = errors.New("file shrank while it was read")
+
+// mapWindow is how much of a file is mapped at a time, so memory stays small for huge files.
+const mapWindow = 8 << 20
+
+// hashMapped feeds the first size bytes of f to w through read-only mappings of the page
+// cache, one window at a time. A file truncated meanwhile raises SIGBUS on access; with
+// SetPanicOnFault (set by the hashing goroutines) that is a recoverable panic, reported as
+// errTruncated.
+func hashMapped(f *os.File, size int64, w io.Writer) (n int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errTruncated
+		}
+	}()
+	fd := int(f.Fd())
+	for off := int64(0); off < size; off += mapWindow {
+		length := min(size-off, mapWindow)
+		data, err := unix.Mmap(fd, off, int(length), unix.PROT_READ, unix.MAP_SHARED)
+		if err != nil {
+			if _, serr := f.Seek(off, io.SeekStart); serr != nil {
+				return n, err
+			}
+			m, cerr := io.Copy(w, io.LimitReader(onlyReader{f}, size-off))
+			return n + m, cerr
+		}
+		func() {
+			defer unix.Munmap(data)
+			w.Write(data)
+		}()
+		n += length
+	}
+	return n, nil
 }
 
 // onlyReader hides os.File's WriterTo/ReaderFrom so CopyBuffer uses our buffer.

@@ -1,10 +1,14 @@
 package filescan
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -282,5 +286,28 @@ func TestNormalize(t *testing.T) {
 	}
 	if strings.Join(extra, ",") != "/var/lib/postgresql" {
 		t.Fatalf("AddHomes added %v", extra)
+	}
+}
+
+func TestHashMappedTruncated(t *testing.T) {
+	debug.SetPanicOnFault(true)
+	p := filepath.Join(t.TempDir(), "f")
+	data := bytes.Repeat([]byte("x"), 3*mmapMin)
+	os.WriteFile(p, data, 0o644)
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := hashMapped(f, int64(len(data)), h)
+	if err != nil || n != int64(len(data)) || hex.EncodeToString(h.Sum(nil)) != sum(string(data)) {
+		t.Fatalf("whole file: %d %v", n, err)
+	}
+	// The file is shorter than the size recorded at stat time (it shrank): pages past the end
+	// fault, and that must come back as an error, not a crash.
+	_, err = hashMapped(f, int64(len(data))+2*4096+mapWindow, sha256.New())
+	if !errors.Is(err, errTruncated) {
+		t.Fatalf("shrunk file: %v", err)
 	}
 }
