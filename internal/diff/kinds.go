@@ -96,7 +96,7 @@ var kinds = []*kind{
 		subject: func(r map[string]string) string {
 			return fmt.Sprintf("%s package %s %s (%s)", r["manager"], r["name"], r["version"], r["status"])
 		}},
-	{name: "package_digest", title: "Package digest lists", rank: 41, table: "package_files", keys: []string{"path", "manager"},
+	{name: "package_digest", title: "Package digest lists", rank: 41, table: "package_files", where: "alg NOT IN ('', 'diverted')", keys: []string{"path", "manager"},
 		vals: []string{"package", "alg", "digest", "conffile"},
 		subject: func(r map[string]string) string {
 			return fmt.Sprintf("recorded %s digest of %s (package %s)", r["alg"], r["path"], r["package"])

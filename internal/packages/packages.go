@@ -8,9 +8,11 @@
 package packages
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/nowwhat/nowwhat/internal/collector"
 	"github.com/nowwhat/nowwhat/internal/hostfs"
@@ -113,6 +115,7 @@ func (c Collector) collectDpkg(ctx context.Context, env *collector.Env) {
 	if lr.N <= 0 {
 		env.Problem(c, dpkgStatus, fmt.Errorf("read only the first %d bytes: %w", int64(maxStatusBytes), hostfs.ErrTooLarge))
 	}
+	c.collectDiversions(env)
 }
 
 func (c Collector) emitDpkg(env *collector.Env, p DpkgPackage, info map[string]bool) {
@@ -130,23 +133,104 @@ func (c Collector) emitDpkg(env *collector.Env, p DpkgPackage, info map[string]b
 	}
 	// Multi-Arch: same packages keep NAME:ARCH.md5sums; others NAME.md5sums (older dpkg and
 	// converted databases may use either, so both are tried).
-	names := []string{p.Name + ".md5sums"}
+	summed := map[string]bool{}
+	for _, cf := range p.Conffiles {
+		summed[cf.Path] = true
+	}
+	for _, n := range infoNames(p, ".md5sums") {
+		if info[n] {
+			c.readSums(env, p, hostfs.Join(dpkgInfo, n), summed)
+			break
+		}
+	}
+	// No md5sums file: many packages ship none (meta packages, or built without one).
+	// The .list file still says which paths the package owns.
+	for _, n := range infoNames(p, ".list") {
+		if info[n] {
+			c.readList(env, p, hostfs.Join(dpkgInfo, n), summed)
+			break
+		}
+	}
+}
+
+// infoNames gives the names under info/ a package's control file may have: Multi-Arch: same
+// packages use NAME:ARCH.suffix, others NAME.suffix (older dpkg and converted databases may use
+// either, so both are tried).
+func infoNames(p DpkgPackage, suffix string) []string {
+	names := []string{p.Name + suffix}
 	if p.Arch != "" {
-		names = append(names, p.Name+":"+p.Arch+".md5sums")
+		names = append(names, p.Name+":"+p.Arch+suffix)
 	}
 	if p.MultiArch == "same" {
 		names[0], names[1] = names[1], names[0]
 	}
-	for _, n := range names {
-		if info[n] {
-			c.readSums(env, p, hostfs.Join(dpkgInfo, n))
-			return
-		}
-	}
-	// No md5sums file: many packages ship none (meta packages, or built without one).
+	return names
 }
 
-func (c Collector) readSums(env *collector.Env, p DpkgPackage, path string) {
+// readList records the paths of a package's .list that its md5sums did not cover (directories,
+// symlinks, files without a digest) as owned, with no digest (Alg "").
+func (c Collector) readList(env *collector.Env, p DpkgPackage, path string, summed map[string]bool) {
+	f, err := env.FS.Open(path)
+	if err != nil {
+		if !hostfs.IsNotExist(err) {
+			env.Problem(c, path, err)
+		}
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, maxSumsBytes))
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	// .list is in archive order: a directory comes right before its contents, so a line that
+	// the next one extends ("/usr/bin" then "/usr/bin/ls") is a directory and is not recorded
+	// (directories are shared by many packages and prove nothing).
+	pending := ""
+	flush := func(next string) {
+		if pending != "" && !strings.HasPrefix(next, pending+"/") && !summed[pending] {
+			env.Sink.Put(snapshot.PackageFile{Path: pending, Manager: "dpkg", Package: p.Name})
+		}
+	}
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line == "/." || line[0] != '/' {
+			continue
+		}
+		pth := hostfs.Clean(line)
+		flush(pth)
+		pending = pth
+	}
+	flush("")
+	if err := sc.Err(); err != nil {
+		env.Problem(c, path, err)
+	}
+}
+
+const dpkgDiversions = "/var/lib/dpkg/diversions"
+
+// collectDiversions records dpkg-divert entries: the file at FROM now comes from the diverting
+// package, and the original moved to TO. They are PackageFile records with Alg "diverted",
+// Digest holding TO and Package the diverting package ("" for a local diversion).
+func (c Collector) collectDiversions(env *collector.Env) {
+	data, err := env.FS.ReadFile(dpkgDiversions, maxSumsBytes)
+	if err != nil {
+		if !hostfs.IsNotExist(err) {
+			env.Problem(c, dpkgDiversions, err)
+		}
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	for i := 0; i+2 < len(lines); i += 3 {
+		from, to, pkg := hostfs.Clean(lines[i]), hostfs.Clean(lines[i+1]), strings.TrimSpace(lines[i+2])
+		if pkg == ":" {
+			pkg = ""
+		}
+		env.Sink.Put(snapshot.PackageFile{Path: from, Manager: "dpkg", Package: pkg, Alg: "diverted", Digest: to})
+	}
+	if len(lines)%3 != 0 && len(strings.TrimSpace(string(data))) > 0 {
+		env.Problem(c, dpkgDiversions, fmt.Errorf("%d lines is not a multiple of 3: the last diversion is incomplete", len(lines)))
+	}
+}
+
+func (c Collector) readSums(env *collector.Env, p DpkgPackage, path string, summed map[string]bool) {
 	f, err := env.FS.Open(path)
 	if err != nil {
 		if !hostfs.IsNotExist(err) {
@@ -158,6 +242,7 @@ func (c Collector) readSums(env *collector.Env, p DpkgPackage, path string) {
 	bad := &badLines{c: c, env: env, path: path}
 	lr := &io.LimitedReader{R: f, N: maxSumsBytes + 1}
 	err = ParseMD5Sums(lr, func(s Sum) {
+		summed[s.Path] = true
 		env.Sink.Put(snapshot.PackageFile{Path: s.Path, Manager: "dpkg", Package: p.Name, Alg: "md5", Digest: s.Digest})
 	}, bad.add)
 	bad.done()
