@@ -12,6 +12,10 @@ func setAddr(ev *Event, tok string) {
 	if tok == "" {
 		return
 	}
+	if isIPv4(tok) {
+		ev.SourceIP = tok
+		return
+	}
 	if _, err := netip.ParseAddr(tok); err == nil {
 		ev.SourceIP = tok
 		return
@@ -29,6 +33,35 @@ func setAddr(ev *Event, tok string) {
 		}
 	}
 	ev.SourceHost = tok
+}
+
+// isIPv4 reports whether s is a dotted-quad IPv4 address as netip.ParseAddr reads them (no
+// leading zeros), without its cost.
+func isIPv4(s string) bool {
+	parts, val, digits := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if digits == 1 && val == 0 {
+				return false
+			}
+			val = val*10 + int(c-'0')
+			digits++
+			if val > 255 {
+				return false
+			}
+		case c == '.':
+			if digits == 0 || parts == 3 {
+				return false
+			}
+			parts++
+			val, digits = 0, 0
+		default:
+			return false
+		}
+	}
+	return parts == 3 && digits > 0
 }
 
 // addrPort reads "ADDR[ port P]" and returns what follows.

@@ -175,3 +175,17 @@ func FuzzYearOfEnd(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIsIPv4: the fast check agrees with net/netip.
+func FuzzIsIPv4(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "0.0.0.0", "::1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := netip.ParseAddr(s)
+		want := err == nil && a.Is4()
+		if got := isIPv4(s); got != want {
+			t.Fatalf("isIPv4(%q) = %v, netip says %v", s, got, want)
+		}
+	})
+}

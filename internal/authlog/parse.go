@@ -60,6 +60,7 @@ type parser struct {
 	hourOK   bool
 
 	intern map[string]string
+	last   [2]string // the strings internStr gave last
 
 	lastHeaderOK bool      // the last line had a syslog header
 	lastRFC      time.Time // the last RFC 3339 stamp
@@ -74,6 +75,19 @@ func newParser(file string, loc *time.Location, year0 int, all bool) *parser {
 }
 
 func (p *parser) internStr(b []byte) string {
+	// Hosts and programs repeat from line to line: try the last two first.
+	if string(b) == p.last[0] {
+		return p.last[0]
+	}
+	if string(b) == p.last[1] {
+		return p.last[1]
+	}
+	s := p.internMap(b)
+	p.last[1], p.last[0] = p.last[0], s
+	return s
+}
+
+func (p *parser) internMap(b []byte) string {
 	if s, ok := p.intern[string(b)]; ok {
 		return s
 	}
