@@ -75,6 +75,20 @@ var rules = []rule{
 			containsAny(l.lc, "sh -i", "bash -i") || (bytes.Contains(l.lc, []byte("mkfifo")) && containsAny(l.lc, "/bin/sh", "/bin/bash"))
 	}},
 
+	{"reverse-shell.xterm", CatReverseShell, Critical, attRevShell, []string{"xterm"}, 0, func(l *line) bool {
+		for _, sg := range l.segs {
+			if c, i := sg.cmd(); c == "xterm" {
+				ws := sg.words[i+1:]
+				for k, w := range ws {
+					if w == "-display" && k+1 < len(ws) && strings.Contains(ws[k+1], ":") && !strings.HasPrefix(ws[k+1], ":") {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}},
+
 	// --- download and execute
 	{"download-exec.pipe-shell", CatDownloadExec, High, attDownload, []string{"curl", "wget", "fetch", "lwp-download", "tftp", "aria2c"}, 0, func(l *line) bool {
 		return pipeBetween(l, func(c string) bool { return downloaders[c] }, func(c string) bool { return shells[c] })
@@ -97,6 +111,9 @@ var rules = []rule{
 		}, func(c string) bool { return shells[c] })
 	}},
 	{"obfuscation.exec-base64", CatObfuscation, High, attObf, []string{"base64", "b64decode", "decode_base64", "frombase64", "atob("}, 0, execBase64},
+	{"obfuscation.base64-shebang", CatObfuscation, Medium, []string{"T1027"}, []string{"iyevymlul", "iyevdxnyl2jpbi9"}, 0, func(l *line) bool {
+		return true // "#!/bin/" and "#!/usr/bin/" in base64
+	}},
 	{"obfuscation.encoded-blob", CatObfuscation, Medium, []string{"T1027"}, []string{"eval", "exec", "python", "perl", "php", "bash", "sh "}, 0, encodedBlob},
 
 	// --- miners
