@@ -74,9 +74,19 @@ func rotation(name, family string) (num int, dated string, comp string, ok bool)
 // number down, then the current file. Entries that cannot be read are listed all the same (a
 // log replaced by a link to /dev/null is a finding): reading them reports why.
 func Files(fs *hostfs.FS) []LogFile {
+	files, _ := ListFiles(fs)
+	return files
+}
+
+// ListFiles is Files that also tells why /var/log could not be listed (a host without
+// /var/log gives no files and no error).
+func ListFiles(fs *hostfs.FS) ([]LogFile, error) {
 	ents, err := fs.ReadDir(LogDir)
 	if err != nil {
-		return nil
+		if hostfs.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("list authentication logs: %w", err)
 	}
 	var out []LogFile
 	for _, fam := range families {
@@ -133,7 +143,7 @@ func Files(fs *hostfs.FS) []LogFile {
 			out = append(out, cs[i].f)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // String names the file for messages.

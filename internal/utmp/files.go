@@ -42,8 +42,23 @@ type File struct {
 // /var/log/lastlog, and the SQLite successors /var/lib/wtmpdb/wtmp.db and
 // /var/lib/lastlog/lastlog2.db.
 func Files(fs *hostfs.FS) []File {
+	files, _ := ListFiles(fs)
+	return files
+}
+
+// ListFiles is Files that also tells why /var/log could not be listed (a host without
+// /var/log gives no error).
+func ListFiles(fs *hostfs.FS) ([]File, error) {
 	var out []File
-	names := fs.ReadDirNames("/var/log")
+	var listErr error
+	ents, err := fs.ReadDir("/var/log")
+	if err != nil && !hostfs.IsNotExist(err) {
+		listErr = fmt.Errorf("list login records: %w", err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name)
+	}
 	for _, kind := range []string{KindWtmp, KindBtmp} {
 		var fam []File
 		for _, n := range names {
@@ -107,7 +122,7 @@ func Files(fs *hostfs.FS) []File {
 			out[i].Size, out[i].Mtime = st.Size, st.Mtime
 		}
 	}
-	return out
+	return out, listErr
 }
 
 func isNum(s string) bool {

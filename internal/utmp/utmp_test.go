@@ -285,6 +285,16 @@ func TestFilesAndReadFile(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("files %v\nwant %v", got, want)
 	}
+	empty := fixture.New(t)
+	empty.MkdirAll("/etc", 0o755)
+	efs, err := hostfs.Open(empty.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer efs.Close()
+	if f, err := ListFiles(efs); len(f) != 0 || err != nil {
+		t.Errorf("empty root: %v, %v", f, err)
+	}
 	if _, err := ReadFile(fs, "/var/log/nope", func(Record) bool { return true }); !hostfs.IsNotExist(err) {
 		t.Errorf("missing file: %v", err)
 	}
