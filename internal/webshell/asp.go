@@ -85,14 +85,20 @@ func (s *scanner) asp() {
 	// file writers driven by input
 	if input {
 		if i, ok := containsAnyOf(cp, []string{"createtextfile(", ".savetofile", "file.writeallbytes(", "file.writealltext(", ".saveas(", "streamwriter("}); ok {
-			s.add("asp.file-write", 20, around(cp, i, 20, 50))
+			end := statementEnd(cp, i, 300)
+			if inputIn(cp[i:end]) {
+				s.add("asp.file-write", 40, around(cp, i, 20, 50))
+			} else {
+				s.add("asp.file-write", 20, around(cp, i, 20, 50))
+			}
 		}
 		if i, ok := containsAnyOf(cp, []string{"compileassemblyfromsource", "codedomprovider", "assembly.load(", "csharpcodeprovider", "vbcodeprovider"}); ok {
 			s.add("aspx.runtime-compile", 60, around(cp, i, 20, 60))
 		}
 	}
 	if i := bytes.Index(lc, []byte("#@~^")); i >= 0 {
-		s.add("asp.encoded-script", 40, around(s.raw, i, 0, 40))
+		// VBScript.Encode: hidden server code, a classic of ASP shells
+		s.add("asp.encoded-script", 50, around(s.raw, i, 0, 40))
 	}
 	if n := countAll(cp, "&chr("); n >= 15 {
 		s.add("asp.obf-chr", 25, nil)

@@ -89,7 +89,7 @@ func (s *scanner) cgi(lang string) {
 		if i := bytes.Index(lc, []byte("eval(unpack")); i >= 0 {
 			s.add("cgi.obf-eval", 60, around(lc, i, 0, 60))
 		}
-		if i, ok := containsAnyOf(s.cp, []string{"eval(decode_base64", "evaldecode_base64", "eval(pack(", "evalpack("}); ok {
+		if i, ok := containsAnyOf(s.cp, []string{"eval(decode_base64", "eval decode_base64", "eval(pack(", "eval pack(", "eval(b64decode(", "eval(base64_decode(", "eval(unpack(", "eval(&b64decode("}); ok {
 			s.add("cgi.obf-eval", 60, around(s.cp, i, 0, 60))
 		}
 	}

@@ -32,7 +32,7 @@ func (s *scanner) evalExpr(lo, hi, depth int) ([]byte, bool) {
 // (strrev, str_rot13, base64_decode, gzinflate, str_replace, substr, chr, ...). It is how the
 // rules see through "$a = 'as'.'sert'; $a($_POST[x]);" and packed eval payloads.
 type evaluator struct {
-	env   map[string][]byte // variable name (lower case) -> constant value
+	env   map[string][]byte // variable name (as written) -> constant value
 	steps int               // work budget
 }
 
@@ -42,6 +42,14 @@ func evalPHP(b []byte, depth int) ([]byte, bool) {
 }
 
 func (e *evaluator) eval(b []byte, depth int) ([]byte, bool) {
+	v, ok := e.eval0(b, depth)
+	if ok && v == nil {
+		v = []byte{} // an empty string, not a failure
+	}
+	return v, ok
+}
+
+func (e *evaluator) eval0(b []byte, depth int) ([]byte, bool) {
 	e.steps++
 	if depth > 10 || e.steps > 20000 {
 		return nil, false
@@ -139,7 +147,7 @@ func (e *evaluator) variable(b []byte, depth int) ([]byte, bool) {
 	rest := b[1:]
 	switch {
 	case len(rest) > 0 && rest[0] == '$':
-		inner, ok := e.env[string(bytes.ToLower(identAt(rest, 1)))]
+		inner, ok := e.env[string(identAt(rest, 1))]
 		if !ok {
 			return nil, false
 		}
@@ -160,7 +168,7 @@ func (e *evaluator) variable(b []byte, depth int) ([]byte, bool) {
 		name = identAt(rest, 0)
 		rest = rest[len(name):]
 	}
-	v, ok := e.env[string(bytes.ToLower(name))]
+	v, ok := e.env[string(name)]
 	if !ok {
 		return nil, false
 	}
@@ -199,7 +207,7 @@ func (e *evaluator) interpolate(v []byte) []byte {
 	for i := 0; i < len(v); i++ {
 		if v[i] == '$' {
 			id := identAt(v, i+1)
-			if val, ok := e.env[string(bytes.ToLower(id))]; ok && len(id) > 0 {
+			if val, ok := e.env[string(id)]; ok && len(id) > 0 {
 				out = append(out, val...)
 				i += len(id)
 				continue
@@ -555,16 +563,10 @@ func (s *scanner) phpObfuscation(st *phpState) {
 		}
 	}
 	// names written backwards or in rot13 as a literal
-	for _, d := range phpDangerNames {
-		for _, v := range [][]byte{reverse([]byte(d)), rot13([]byte(d))} {
-			for _, q := range []byte{'\'', '"'} {
-				pat := append(append([]byte{q}, v...), q)
-				if i := bytes.Index(cp, pat); i >= 0 {
-					s.add("php.obf-func-name", 60, around(cp, i, 20, 40))
-				}
-			}
-		}
-	}
+	encodedNames.each(cp, func(_, at int) bool {
+		s.add("php.obf-func-name", 60, around(cp, at, 20, 40))
+		return false
+	})
 	if runs, longest := escapeRuns(s.lc); runs >= 8 || longest >= 16 {
 		s.add("php.obf-escapes", 25, nil)
 	}
@@ -670,3 +672,16 @@ func (s *scanner) nested(v []byte) {
 		}
 	}
 }
+
+// encodedNames matches dangerous function names written backwards or in rot13, quoted.
+var encodedNames = func() *multi {
+	var pats []string
+	for _, d := range phpDangerNames {
+		for _, v := range [][]byte{reverse([]byte(d)), rot13([]byte(d))} {
+			for _, q := range []string{"'", `"`} {
+				pats = append(pats, q+string(v)+q)
+			}
+		}
+	}
+	return newMulti(pats)
+}()

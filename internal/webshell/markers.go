@@ -1,7 +1,5 @@
 package webshell
 
-import "bytes"
-
 // marker is a group of strings typical of web-shell user interfaces, authors and tooling.
 // A group fires once, whatever string of it is found; together they add at most
 // maxMarkerScore.
@@ -67,14 +65,31 @@ var markerGroups = []marker{
 	}},
 }
 
-// markers adds the marker groups found in the lower-cased text.
-func (s *scanner) markers() {
-	for _, g := range markerGroups {
+var (
+	markerMatcher *multi
+	markerGroupOf []int // needle index -> group index
+)
+
+func init() {
+	var all []string
+	for gi, g := range markerGroups {
 		for _, n := range g.needles {
-			if i := bytes.Index(s.lc, []byte(n)); i >= 0 {
-				s.addMarker(g.rule, g.weight, lineAt(s.raw, i))
-				break
-			}
+			all = append(all, n)
+			markerGroupOf = append(markerGroupOf, gi)
 		}
 	}
+	markerMatcher = newMulti(all)
+}
+
+// markers adds the marker groups found in the lower-cased text.
+func (s *scanner) markers() {
+	left := len(markerGroups)
+	markerMatcher.each(s.lc, func(n, at int) bool {
+		g := markerGroups[markerGroupOf[n]]
+		if !s.fired[g.rule] {
+			s.addMarker(g.rule, g.weight, lineAt(s.raw, at))
+			left--
+		}
+		return left > 0
+	})
 }

@@ -3,6 +3,7 @@ package webshell
 import (
 	"bytes"
 	"sort"
+	"strings"
 )
 
 // PHP functions that run an operating-system command.
@@ -56,6 +57,8 @@ var phpSources = []string{
 	`$globals["_post"]`, `$globals["_get"]`, `$globals["_request"]`, `$globals["_cookie"]`,
 }
 
+var phpSourceMatcher = newMulti(phpSources)
+
 // call is one function call found in the compacted view.
 type call struct {
 	name        string
@@ -77,23 +80,19 @@ type phpState struct {
 func (s *scanner) php() {
 	st := &phpState{tainted: map[string]bool{}, ctrl: map[string]bool{}, decoded: map[string]bool{}, funcVars: map[string]string{}}
 	cp := s.cp
-	for _, tok := range phpSources {
-		for i := 0; ; {
-			j := bytes.Index(cp[i:], []byte(tok))
-			if j < 0 {
-				break
+	phpSourceMatcher.each(cp, func(_, at int) bool {
+		if k := s.kindAt(at); k == kCode || k == kDouble || k == kBacktick {
+			if n := len(st.src); n == 0 || st.src[n-1] != at {
+				st.src = append(st.src, at)
 			}
-			if k := s.kindAt(i + j); k == kCode || k == kDouble || k == kBacktick {
-				st.src = append(st.src, i+j)
-			}
-			i += j + len(tok)
 		}
-	}
+		return true
+	})
 	sort.Ints(st.src)
 	s.phpAssignments(st)
 	s.phpCalls(st)
-	s.phpFlows(st)
 	s.phpWrappers(st)
+	s.phpFlows(st)
 	s.phpDangerArgs(st)
 	s.phpTextFlows()
 	s.phpInputCalls(st)
@@ -154,8 +153,9 @@ func (s *scanner) phpAssignments(st *phpState) {
 	type assign struct {
 		name   string
 		lo, hi int
-		concat bool // .=
-		elem   bool // $x[...] =
+		concat bool   // .=
+		elem   bool   // $x[...] =
+		exact  string // the name as written (PHP variable names are case-sensitive)
 	}
 	var as []assign
 	cp := s.cp
@@ -184,8 +184,8 @@ func (s *scanner) phpAssignments(st *phpState) {
 			concat = true
 		}
 		if k+1 < len(cp) && cp[k] == '=' && cp[k+1] != '=' && cp[k+1] != '>' {
-			end := statementEnd(cp, k+1, 4096)
-			as = append(as, assign{string(id), k + 1, end, concat, elem})
+			end := s.stmtEnd(k+1, 4096)
+			as = append(as, assign{string(id), k + 1, end, concat, elem, string(s.cr[i+1 : i+1+len(id)])})
 		}
 		i = k - 1
 	}
@@ -196,7 +196,7 @@ func (s *scanner) phpAssignments(st *phpState) {
 			break
 		}
 		if a.elem {
-			delete(s.ev.env, a.name)
+			delete(s.ev.env, a.exact)
 			continue
 		}
 		v, ok := s.evalExpr(a.lo, a.hi, 0)
@@ -204,21 +204,21 @@ func (s *scanner) phpAssignments(st *phpState) {
 			continue
 		}
 		if a.concat {
-			old, had := s.ev.env[a.name]
+			old, had := s.ev.env[a.exact]
 			if !had {
 				continue
 			}
 			v = append(append([]byte(nil), old...), v...)
 		}
 		if len(v) <= 1<<16 {
-			s.ev.env[a.name] = v
+			s.ev.env[a.exact] = v
 		}
 	}
 	for name, v := range s.ev.env {
 		lv := string(bytes.ToLower(bytes.TrimSpace(v)))
 		for _, d := range phpDangerNames {
 			if lv == d {
-				st.funcVars[name] = lv
+				st.funcVars[strings.ToLower(name)] = lv
 			}
 		}
 	}
@@ -313,7 +313,7 @@ func (s *scanner) superglobalName(lo, hi int) (string, bool) {
 	var v []byte
 	var ok bool
 	if s.cp[lo+1] == '$' {
-		v, ok = s.ev.env[string(identAt(s.cp, lo+2))]
+		v, ok = s.ev.env[string(identAt(s.cr, lo+2))]
 	} else {
 		v, ok = s.evalExpr(lo+2, hi-1, 0)
 	}
@@ -412,7 +412,7 @@ func (s *scanner) phpFlows(st *phpState) {
 					}
 				}
 				if s.decodedIn(st, c.open, c.close) {
-					s.add("php.eval-decode", 90, ev)
+					s.add("php.eval-decode", 100, ev)
 				} else if dynamicIn(cp, c.open, c.close) {
 					s.add("php.eval-dynamic", 40, ev)
 				} else if c.name == "assert" || c.name == "create_function" {
@@ -535,7 +535,7 @@ func dangerFunc(name string) bool {
 func (s *scanner) decodedIn(st *phpState, lo, hi int) bool {
 	found := false
 	s.eachCall(lo+1, hi, func(name string, _ int) {
-		if phpDecoders[name] {
+		if phpDecoders[name] || s.userDecoders[name] {
 			found = true
 		}
 	})
@@ -638,6 +638,13 @@ func (s *scanner) phpInputCalls(st *phpState) {
 			}
 		}
 		if fn, ok := st.funcVars[c.name]; ok {
+			if phpCodeSinks[fn] {
+				for _, a := range c.args {
+					if v, ok := s.evalExpr(a.lo, a.hi, 0); ok && len(v) > 4 && looksLikePHP(bytes.ToLower(v)) {
+						s.nested(v)
+					}
+				}
+			}
 			_, in := s.inputIn(st, c.open, c.close)
 			switch {
 			case in && (dangerFunc(fn) || fn == "_post" || fn == "_get" || fn == "_request"):
@@ -647,6 +654,41 @@ func (s *scanner) phpInputCalls(st *phpState) {
 			case phpDecoders[fn] && in:
 				s.add("php.input-decode", 30, ev)
 			}
+		}
+	}
+	// $x[...](input): a function taken from an array, called on input
+	for i := 0; i < len(cp); i++ {
+		if cp[i] != ']' || i+1 >= len(cp) || cp[i+1] != '(' || s.kindAt(i+1) != kCode {
+			continue
+		}
+		// walk back over [..][..] to the variable
+		k := i
+		for k >= 0 && cp[k] == ']' {
+			o := bytes.LastIndexByte(cp[max(0, k-100):k], '[')
+			if o < 0 {
+				k = -1
+				break
+			}
+			k = max(0, k-100) + o - 1
+		}
+		if k < 0 {
+			continue
+		}
+		_, at := identBefore(cp, k+1)
+		if at == 0 || cp[at-1] != '$' {
+			continue
+		}
+		end := argEnd(cp, i+1, 300)
+		for _, a := range splitArgs(cp, i+1, end) {
+			if s.pureInput(st, a.lo, a.hi) {
+				s.add("php.varfunc-input", 50, around(cp, at-1, 0, min(end-at+2, 90)))
+			}
+		}
+	}
+	// $___(...): a function called through an underscore-only variable name
+	for _, c := range st.calls {
+		if c.varFunc && strings.Trim(c.name, "_") == "" {
+			s.add("php.obf-underscore-call", 50, around(cp, c.open-len(c.name)-1, 0, min(c.close-c.open+len(c.name)+2, 60)))
 		}
 	}
 	// $x[...]( where $x is tainted ($_=$_POST; $_['a']($_['b']))
@@ -722,7 +764,7 @@ func (s *scanner) phpIncludes(st *phpState) {
 			if k >= len(cp) || !(cp[k] == '(' || cp[k] == '$' || cp[k] == ' ') {
 				continue
 			}
-			end := statementEnd(cp, k, 300)
+			end := s.stmtEnd(k, 300)
 			if s.pureInput(st, k, end) {
 				s.add("php.include-input", 70, around(cp, i-len(kw), 0, min(end-i+len(kw), 90)))
 			}
@@ -813,7 +855,7 @@ var phpWrappers = map[string]bool{
 	"strtoupper": true, "html_entity_decode": true, "htmlspecialchars_decode": true,
 	"stripcslashes": true, "rtrim": true, "ltrim": true, "str_replace": false, "reset": true,
 	"current": true, "end": true, "array_pop": true, "array_shift": true, "unserialize": true,
-	"json_decode": true, "convert_uudecode": true, "strval": true,
+	"json_decode": true, "convert_uudecode": true, "strval": true, "substr": true,
 }
 
 // pureInput reports whether the expression cp[lo:hi] is request input as it came: a source
@@ -901,6 +943,9 @@ func (s *scanner) phpWrappers(st *phpState) {
 			}
 			if k := s.wrapperKind(body, end, params, kinds); k != "" {
 				kinds[name] = k
+				if k == "decode" {
+					s.userDecoders[name] = true
+				}
 			}
 		}
 	}
@@ -954,7 +999,7 @@ func (s *scanner) wrapperKind(lo, hi int, params map[string]bool, known map[stri
 		id := identAt(cp, i+1)
 		k := i + 1 + len(id)
 		if k+1 < hi && cp[k] == '=' && cp[k+1] != '=' && cp[k+1] != '>' && len(id) > 0 {
-			end := statementEnd(cp, k+1, 400)
+			end := s.stmtEnd(k+1, 400)
 			if varsIn(cp, k+1, end, func(n string, _ int) bool { return params[n] }) {
 				params[string(id)] = true
 			}
@@ -970,6 +1015,8 @@ func (s *scanner) wrapperKind(lo, hi int, params map[string]bool, known map[stri
 		switch {
 		case varFunc && direct[name]:
 			kind = "call"
+		case uses && phpDecoders[name] && name != "chr" && kind == "":
+			kind = "decode"
 		case !uses:
 		case phpCmdSinks[name]:
 			kind = "exec"
@@ -1050,46 +1097,45 @@ var phpIntrospection = map[string]bool{
 // callback), e.g. array_udiff_assoc(array($_REQUEST[x]), array(1), "assert").
 func (s *scanner) phpDangerArgs(st *phpState) {
 	cp := s.cp
-	names := []string{"assert", "system", "exec", "shell_exec", "passthru", "popen", "proc_open", "create_function", "pcntl_exec"}
-	for _, n := range names {
-		for _, pat := range [][]byte{[]byte("'" + n + "'"), []byte(`"` + n + `"`), []byte("(" + n + ")"), []byte("(" + n + ","), []byte("," + n + ")"), []byte("," + n + ",")} {
-			for i := 0; ; {
-				j := bytes.Index(cp[i:], pat)
-				if j < 0 {
-					break
-				}
-				at := i + j
-				i = at + len(pat)
-				if pat[0] == '(' || pat[0] == ',' {
-					if s.kindAt(at) != kCode || s.kindAt(at+1) != kCode {
-						continue
-					}
-					at++ // the name itself
-				}
-				open := enclosingParen(cp, at, 400)
-				if open < 0 || s.kindAt(open) != kCode {
-					continue
-				}
-				fn, fst := identBefore(cp, open)
-				if fn == "" || phpIntrospection[fn] || phpDecoders[fn] {
-					continue
-				}
-				if fst > 0 && (cp[fst-1] == '>' || cp[fst-1] == ':') {
-					continue
-				}
-				end := argEnd(cp, open, 1000)
-				ev := around(cp, fst, 0, min(end-fst+1, 90))
-				if _, ok := s.inputIn(st, open, end); ok {
-					s.add("php.input-callback", 100, ev)
-					return
-				}
-				if fn != "function" && !phpCmdSinks[fn] && !phpCodeSinks[fn] {
-					s.add("php.callback-exec", 40, ev)
-				}
+	dangerArgMatcher.each(cp, func(n, at int) bool {
+		pat := dangerArgMatcher.needles[n]
+		if pat[0] == '(' || pat[0] == ',' {
+			if s.kindAt(at) != kCode || s.kindAt(at+1) != kCode {
+				return true
 			}
+			at++ // the name itself
 		}
-	}
+		open := enclosingParen(cp, at, 400)
+		if open < 0 || s.kindAt(open) != kCode {
+			return true
+		}
+		fn, fst := identBefore(cp, open)
+		if fn == "" || phpIntrospection[fn] || phpDecoders[fn] {
+			return true
+		}
+		if fst > 0 && (cp[fst-1] == '>' || cp[fst-1] == ':') {
+			return true
+		}
+		end := argEnd(cp, open, 1000)
+		ev := around(cp, fst, 0, min(end-fst+1, 90))
+		if _, ok := s.inputIn(st, open, end); ok {
+			s.add("php.input-callback", 100, ev)
+			return false
+		}
+		if fn != "function" && !phpCmdSinks[fn] && !phpCodeSinks[fn] {
+			s.add("php.callback-exec", 40, ev)
+		}
+		return true
+	})
 }
+
+var dangerArgMatcher = func() *multi {
+	var pats []string
+	for _, n := range []string{"assert", "system", "exec", "shell_exec", "passthru", "popen", "proc_open", "create_function", "pcntl_exec"} {
+		pats = append(pats, "'"+n+"'", `"`+n+`"`, "("+n+")", "("+n+",", ","+n+")", ","+n+",")
+	}
+	return newMulti(pats)
+}()
 
 // enclosingParen returns the index of the '(' that encloses cp[at], looking back at most
 // limit bytes, or -1.
@@ -1141,4 +1187,16 @@ func (s *scanner) phpTextFlows() {
 			}
 		}
 	}
+}
+
+// stmtEnd returns the index of the ';' that ends the PHP statement at cp[i] (one outside
+// strings), or i+limit.
+func (s *scanner) stmtEnd(i, limit int) int {
+	end := min(len(s.cp), i+limit)
+	for k := i; k < end; k++ {
+		if s.cp[k] == ';' && s.kindAt(k) == kCode {
+			return k
+		}
+	}
+	return end
 }

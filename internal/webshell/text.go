@@ -11,9 +11,15 @@ type reason struct {
 	marker bool
 }
 
-// maxMarkerScore caps what known-shell strings add together: strings alone make a file
-// suspicious, never a web shell.
-const maxMarkerScore = 70
+// maxMarkerScore caps what known-shell strings add together: a few strings alone make a file
+// suspicious, never a web shell. A file that shows manyMarkerGroups different kinds of them
+// (shell names, hacker words, an exec form, recon commands, back-connect, ...) is a shell's
+// user interface, and may reach maxManyMarkerScore.
+const (
+	maxMarkerScore     = 70
+	manyMarkerGroups   = 4
+	maxManyMarkerScore = 100
+)
 
 // scanner holds the views of one file that the rules read.
 type scanner struct {
@@ -30,8 +36,10 @@ type scanner struct {
 	reasons []reason
 	fired   map[string]bool
 	ev      evaluator
-	cmdExec bool // the file calls an OS-command function with a code-like argument
-	depth   int  // decoding depth of this text (0 for the file itself)
+	// userDecoders are the file's own functions that decode their argument.
+	userDecoders map[string]bool
+	cmdExec      bool // the file calls an OS-command function with a code-like argument
+	depth        int  // decoding depth of this text (0 for the file itself)
 }
 
 func newScanner(raw []byte) *scanner {
@@ -44,7 +52,7 @@ func newScanner(raw []byte) *scanner {
 func newPHPScanner(raw []byte) *scanner {
 	code, kind := phpLex(raw)
 	cr, ck := compact(code, kind)
-	return &scanner{raw: raw, lc: toLower(raw), cp: toLower(cr), cr: cr, ck: ck, fired: map[string]bool{}}
+	return &scanner{raw: raw, lc: toLower(raw), cp: toLower(cr), cr: cr, ck: ck, fired: map[string]bool{}, userDecoders: map[string]bool{}}
 }
 
 // add records a rule once; later hits of the same rule are ignored.

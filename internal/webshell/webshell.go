@@ -92,16 +92,21 @@ func Scan(name string, content []byte) Result {
 // result sums the reasons into a Result, markers capped so strings alone cannot convict.
 func (s *scanner) result(lang string) Result {
 	r := Result{Language: lang, Verdict: VerdictClean}
-	markers := 0
+	markers, groups := 0, 0
 	for _, x := range s.reasons {
 		if x.marker {
 			markers += x.Weight
+			groups++
 			continue
 		}
 		r.Score += x.Weight
 	}
-	if markers > maxMarkerScore {
-		markers = maxMarkerScore
+	limit := maxMarkerScore
+	if groups >= manyMarkerGroups {
+		limit = maxManyMarkerScore
+	}
+	if markers > limit {
+		markers = limit
 	}
 	r.Score += markers
 	sort.SliceStable(s.reasons, func(i, j int) bool { return s.reasons[i].Weight > s.reasons[j].Weight })
