@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/nowwhat/nowwhat/internal/hostfs"
@@ -20,6 +21,11 @@ const (
 
 var le = binary.LittleEndian
 
+// budgetBase is the field data every walk may produce whatever the file's size.
+var budgetBase int64 = 1 << 30
+
+var errBudget = errors.New("the walk has produced more field data than 64 times the file size (a hostile or damaged file); field skipped")
+
 // File is one journal file open for reading. It is not safe for concurrent use.
 type File struct {
 	// Name is the host path of the file (set by OpenPath) and names it in errors.
@@ -33,7 +39,7 @@ type File struct {
 	dataOff  int64 // where a DATA object's payload starts
 
 	items      []int64
-	offs       []int64
+	budget     int64             // field bytes the current walk may still produce
 	names      map[string]string // interned field names
 	cache      map[int64]field   // decoded DATA objects shared by several entries
 	cacheBytes int
@@ -70,6 +76,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 		dataOff:  dataPayloadOffset,
 		names:    map[string]string{},
 		cache:    map[int64]field{},
+		budget:   budgetBase + 64*size,
 	}
 	if h.Compact() {
 		f.itemSize, f.arrItem, f.dataOff = 4, 4, dataPayloadCompct
@@ -215,6 +222,10 @@ func (e *DamageError) Unwrap() []error {
 // is delivered with Recovered set.
 func (f *File) Entries(fn func(Entry) error) error {
 	w := &walker{f: f, fn: fn}
+	// Field bytes produced (copied or expanded) are bounded by the file's size, so that a
+	// hostile file (many entries naming the same large or compressed objects) cannot make a
+	// walk run without end. Real files stay far below this.
+	f.budget = budgetBase + 64*f.p.size
 	if err := w.walk(); err != nil {
 		return err
 	}
@@ -538,6 +549,7 @@ func (f *File) entry(off int64, w *walker) (Entry, error) {
 			f.items = append(f.items, int64(le.Uint64(p)&(1<<63-1)))
 		}
 	}
+	slices.Sort(f.items) // journald sorts them already; a hostile file gains nothing by not
 	e.Fields = make(map[string]string, len(f.items))
 	var prev int64 = -1
 	for _, d := range f.items {
@@ -582,10 +594,14 @@ func (f *File) data(off int64) (field, error) {
 		return field{}, err
 	}
 	shared := le.Uint64(b[56:]) > 1
+	if f.budget < 0 {
+		return field{}, errBudget
+	}
 	payload, err := decompress(b[1], b[f.dataOff:])
 	if err != nil {
 		return field{}, err
 	}
+	f.budget -= int64(len(payload))
 	eq := bytes.IndexByte(payload, '=')
 	if eq <= 0 {
 		return field{}, errors.New("payload is not NAME=value")

@@ -533,3 +533,48 @@ func TestHeaderStrings(t *testing.T) {
 		t.Error("whole file truncated")
 	}
 }
+
+// TestFieldBudget: entries that all name one highly compressed object, whose entry count was
+// set to 1 so it is not kept decoded, would expand it again for every entry; the walk's field
+// budget stops that and says so, and the entries still come out.
+func TestFieldBudget(t *testing.T) {
+	defer func(b int64) { budgetBase = b }(budgetBase)
+	budgetBase = 0
+	w := journaltest.New(journaltest.Options{Compression: journaltest.ZSTD})
+	bomb := "BOMB=" + strings.Repeat("a", 1<<20)
+	for i := 0; i < 1000; i++ {
+		w.Add(journaltest.Entry{Fields: []string{fmt.Sprintf("MESSAGE=%d", i), bomb}})
+	}
+	b := w.Bytes()
+	f, _ := Open(bytes.NewReader(b), int64(len(b)))
+	for p := int64(f.h.HeaderSize); p < int64(len(b)); {
+		typ, size, err := f.objectAt(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ == ObjectData && b[p+1] == ObjectCompressedZSTD {
+			binary.LittleEndian.PutUint64(b[p+56:], 1) // n_entries
+		}
+		p += size
+	}
+	start := time.Now()
+	_, got, err := readAll(t, b)
+	if len(got) != 1000 {
+		t.Fatalf("%d entries", len(got))
+	}
+	with := 0
+	for _, e := range got {
+		if e.Get("BOMB") != "" {
+			with++
+		}
+	}
+	if with == 0 || with > 100 {
+		t.Errorf("%d entries expanded the bomb", with)
+	}
+	if err == nil || !strings.Contains(err.Error(), "64 times the file size") {
+		t.Errorf("err = %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
