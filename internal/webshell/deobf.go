@@ -51,6 +51,7 @@ func (e *evaluator) eval(b []byte, depth int) ([]byte, bool) {
 
 func (e *evaluator) eval0(b []byte, depth int) ([]byte, bool) {
 	e.steps++
+	b = bytes.TrimSpace(b)
 	if depth > 10 || e.steps > 20000 {
 		return nil, false
 	}

@@ -266,17 +266,19 @@ func (s *scanner) jspHiddenStrings() {
 			}
 		}
 	}
-	for i := 0; i < len(cr) && len(found) < 3; i++ {
+	lits := 0
+	for i := 0; i < len(cr) && lits < 5000; i++ {
 		if cr[i] != '"' {
 			continue
 		}
 		e := bytes.IndexByte(cr[i+1:min(len(cr), i+200)], '"')
-		if e < 4 {
+		if e < 0 {
 			continue
 		}
 		lit := cr[i+1 : i+1+e]
 		i += e + 1
-		if len(lit)%4 != 0 {
+		lits++
+		if len(lit) < 4 || len(lit)%4 != 0 {
 			continue
 		}
 		b64 := true
@@ -299,7 +301,11 @@ func (s *scanner) jspHiddenStrings() {
 			}
 		}
 	}
-	if len(found) >= 2 || found["java.lang.runtime"] || found["processbuilder"] || found["defineclass"] {
+	switch {
+	case found["java.lang.runtime"] || found["processbuilder"] || found["getruntime"]:
+		// the command-execution classes spelled in hiding: deliberate
+		s.add("jsp.obf-strings", 100, []byte(joinKeys(found)))
+	case len(found) >= 2 || found["defineclass"]:
 		s.add("jsp.obf-strings", 70, []byte(joinKeys(found)))
 	}
 }

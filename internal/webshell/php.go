@@ -80,8 +80,8 @@ type phpState struct {
 func (s *scanner) php() {
 	st := &phpState{tainted: map[string]bool{}, ctrl: map[string]bool{}, decoded: map[string]bool{}, funcVars: map[string]string{}}
 	cp := s.cp
-	phpSourceMatcher.each(cp, func(_, at int) bool {
-		if k := s.kindAt(at); k == kCode || k == kDouble || k == kBacktick {
+	phpSourceMatcher.each(cp, func(n, at int) bool {
+		if k := s.kindAt(at); k == kCode || k == kDouble || k == kBacktick || phpSources[n] == "php://input" {
 			if n := len(st.src); n == 0 || st.src[n-1] != at {
 				st.src = append(st.src, at)
 			}

@@ -161,7 +161,11 @@ func compact(src, kind []byte) ([]byte, []byte) {
 			for k < len(src) && !str(k) && (src[k] == ' ' || src[k] == '\t' || src[k] == '\n' || src[k] == '\r' || src[k] == '\v' || src[k] == '\f') {
 				k++
 			}
-			if n := len(out); n > 0 && isIdent(out[n-1]) && k < len(src) && (isIdent(src[k]) || src[k] == '$') {
+			n2 := k
+			for n2 < len(src) && src[n2] == '@' && !str(n2) {
+				n2++
+			}
+			if n := len(out); n > 0 && isIdent(out[n-1]) && n2 < len(src) && (isIdent(src[n2]) || src[n2] == '$') {
 				emit(' ', i)
 			}
 			i = k - 1
