@@ -220,6 +220,10 @@ func (e *DamageError) Unwrap() []error {
 // index (the chain of entry arrays journalctl follows): where an object is damaged the walk
 // resumes at the next entry the index names, and an entry the walk finds that the index lacks
 // is delivered with Recovered set.
+//
+// A file in state online is being written (or its writer died): damage at its end is what an
+// interrupted append leaves, and Recovered entries there are normal. Entries may be called
+// again to walk the file again.
 func (f *File) Entries(fn func(Entry) error) error {
 	w := &walker{f: f, fn: fn}
 	// Field bytes produced (copied or expanded) are bounded by the file's size, so that a
