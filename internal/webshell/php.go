@@ -863,10 +863,14 @@ var phpWrappers = map[string]bool{
 // "isset(...) ?", with nothing put in front of it.
 func (s *scanner) pureInput(st *phpState, lo, hi int) bool {
 	cp := s.cp
+	hi = min(hi, len(cp))
 	p := lo
 	for steps := 0; p < hi && steps < 8; steps++ {
 		for p < hi && (cp[p] == '(' || cp[p] == ' ') {
 			p++
+		}
+		if p >= hi {
+			return false
 		}
 		if bytes.HasPrefix(cp[p:hi], []byte("(string)")) {
 			p += 8
