@@ -311,3 +311,67 @@ func TestReadsJournalRemoteFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestReadsKilledWriter kills systemd-journal-remote while its input is still open, leaving an
+// online (never closed) file as a crashed journald would, and reads it: the entries come out
+// from seqnum 1 without a gap, at least as many as journalctl lists.
+func TestReadsKilledWriter(t *testing.T) {
+	remote := journalRemote()
+	if remote == "" {
+		t.Skip("systemd-journal-remote not installed (Debian package systemd-journal-remote)")
+	}
+	var in []exportEntry
+	for i := 0; i < 20000; i++ {
+		in = append(in, exportEntry{
+			realtime: 1709294400000000 + uint64(i)*1000, monotonic: 1000 + uint64(i)*1000,
+			bootID: "6a2b0f6ad2f94d0a9c1be3a3c51e2b11",
+			fields: []string{"_HOSTNAME=web1", fmt.Sprintf("MESSAGE=line %d %s", i, strings.Repeat("x", i%900))},
+		})
+	}
+	var stream bytes.Buffer
+	writeExport(&stream, in)
+	path := filepath.Join(t.TempDir(), "crashed.journal")
+	cmd := exec.Command(remote, "-o", path, "-")
+	cmd.Env = toolEnv()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stdin.Write(stream.Bytes())
+	time.Sleep(300 * time.Millisecond) // stdin stays open: the writer never closes the file
+	cmd.Process.Kill()
+	cmd.Wait()
+	stdin.Close()
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, got, err := readAll(t, b)
+	if err != nil {
+		t.Logf("damage reported: %v", err)
+	}
+	if f.Header().State != StateOnline {
+		t.Errorf("state %v, want online", f.Header().State)
+	}
+	if len(got) == 0 {
+		t.Fatal("no entry read")
+	}
+	for i, e := range got {
+		if e.Seqnum != uint64(i+1) || e.Message() != strings.TrimPrefix(in[i].fields[1], "MESSAGE=") {
+			t.Fatalf("entry %d: seqnum %d message %.40q", i, e.Seqnum, e.Message())
+		}
+	}
+	if journalctl, err := exec.LookPath("journalctl"); err == nil {
+		cmd := exec.Command(journalctl, "--file", path, "-o", "export", "--no-pager")
+		cmd.Env = toolEnv()
+		out, _ := cmd.Output()
+		if theirs := readExport(t, out); len(theirs) > len(got) {
+			t.Errorf("journalctl lists %d entries, we read %d", len(theirs), len(got))
+		}
+	}
+	t.Logf("%d of %d entries were written before the kill", len(got), len(in))
+}
