@@ -7,13 +7,14 @@
 // regular and the compact layout (HEADER_INCOMPATIBLE_COMPACT: 32-bit offsets in entry items
 // and entry arrays) are read, and DATA payloads compressed with XZ, LZ4 or ZSTD are expanded.
 //
-// Entries are found the way journalctl finds them, through the chain of entry arrays that
-// starts at the header, and then by walking the objects after the last indexed entry, so an
-// entry that was written but not yet linked (a file not cleanly closed) is still seen. Nothing
-// in a file is trusted: every offset and size is checked against the file, chains must move
-// forward (so no cycle can loop), expanded payloads are capped at MaxPayload, objects are read
-// with ReadAt through a small window cache, and damage is reported (DamageError) while the
-// entries around it are still delivered.
+// Entries are found by walking the objects in file order merged with the entry index that
+// journalctl follows (the chain of entry arrays starting at the header): damage in one is
+// bridged by the other, and an entry written but never linked (a file not cleanly closed, or an
+// index edited to hide it) is still seen, marked Recovered. Nothing in a file is trusted: every
+// offset and size is checked against the file, walks only move forward (so no cycle can loop),
+// expanded payloads are capped at MaxPayload and all field data a walk produces at a multiple
+// of the file size, objects are read with ReadAt through a 1 MiB window cache, and damage is
+// reported (DamageError) while the entries around it are still delivered.
 package journal
 
 import (
