@@ -423,6 +423,10 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	if len(ws) > 1 {
 		w = io.MultiWriter(ws...)
 	}
+	var head [4]byte
+	if k, _ := j.f.ReadAt(head[:], 0); k >= 2 {
+		rec.Format = formatOf(head[:k])
+	}
 	var n int64
 	var err error
 	if j.st.Size >= mmapMin && !keep {
@@ -453,6 +457,18 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	if keep && kept.Len() == int(n) && !bytes.ContainsRune(kept.Bytes(), 0) {
 		s.sink.Put(snapshot.Content{Path: rec.Path, Text: Redact(kept.String())})
 	}
+}
+
+// formatOf names a file's format from its first bytes: "elf" for executables and libraries,
+// "script" for #! interpreter scripts.
+func formatOf(head []byte) string {
+	switch {
+	case len(head) >= 4 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F':
+		return "elf"
+	case head[0] == '#' && head[1] == '!':
+		return "script"
+	}
+	return ""
 }
 
 // mmapMin is the size from which a file is hashed through a read-only mapping of the page

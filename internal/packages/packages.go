@@ -102,11 +102,12 @@ func (c Collector) collectDpkg(ctx context.Context, env *collector.Env) {
 	}
 	bad := &badLines{c: c, env: env, path: dpkgStatus}
 	lr := &io.LimitedReader{R: f, N: maxStatusBytes + 1}
+	canon := MergedUsr(env.FS)
 	err = ParseDpkgStatus(lr, func(p DpkgPackage) {
 		if ctx.Err() != nil {
 			return
 		}
-		c.emitDpkg(env, p, info)
+		c.emitDpkg(env, p, info, canon)
 	}, bad.add)
 	bad.done()
 	if err != nil {
@@ -115,14 +116,52 @@ func (c Collector) collectDpkg(ctx context.Context, env *collector.Env) {
 	if lr.N <= 0 {
 		env.Problem(c, dpkgStatus, fmt.Errorf("read only the first %d bytes: %w", int64(maxStatusBytes), hostfs.ErrTooLarge))
 	}
-	c.collectDiversions(env)
+	c.collectDiversions(env, canon)
 }
 
-func (c Collector) emitDpkg(env *collector.Env, p DpkgPackage, info map[string]bool) {
+// MergedUsr returns a function that maps paths under the top-level folders that are links into
+// /usr on this host (/bin -> usr/bin on merged-/usr systems) to where the files really are,
+// so a package's "/bin/ls" is matched with the recorded "/usr/bin/ls".
+func MergedUsr(fs *hostfs.FS) func(string) string {
+	alias := map[string]string{}
+	for _, d := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"} {
+		st, err := fs.Lstat(d)
+		if err != nil || !st.IsSymlink() {
+			continue
+		}
+		t, err := fs.Readlink(d)
+		if err != nil {
+			continue
+		}
+		if !strings.HasPrefix(t, "/") {
+			t = "/" + t
+		}
+		t = hostfs.Clean(t)
+		if strings.HasPrefix(t, "/usr/") {
+			alias[d] = t
+		}
+	}
+	return func(p string) string {
+		if len(alias) == 0 || len(p) < 4 {
+			return p
+		}
+		i := strings.IndexByte(p[1:], '/')
+		top := p
+		if i >= 0 {
+			top = p[:i+1]
+		}
+		if to, ok := alias[top]; ok {
+			return to + p[len(top):]
+		}
+		return p
+	}
+}
+
+func (c Collector) emitDpkg(env *collector.Env, p DpkgPackage, info map[string]bool, canon func(string) string) {
 	state := p.State()
 	env.Sink.Put(snapshot.Package{Manager: "dpkg", Name: p.Name, Arch: p.Arch, Version: p.Version, Status: state})
 	for _, cf := range p.Conffiles {
-		pf := snapshot.PackageFile{Path: cf.Path, Manager: "dpkg", Package: p.Name, Conffile: true}
+		pf := snapshot.PackageFile{Path: canon(cf.Path), Manager: "dpkg", Package: p.Name, Conffile: true}
 		if cf.Digest != "" && !cf.Obsolete {
 			pf.Alg, pf.Digest = "md5", cf.Digest
 		}
@@ -135,11 +174,11 @@ func (c Collector) emitDpkg(env *collector.Env, p DpkgPackage, info map[string]b
 	// converted databases may use either, so both are tried).
 	summed := map[string]bool{}
 	for _, cf := range p.Conffiles {
-		summed[cf.Path] = true
+		summed[canon(cf.Path)] = true
 	}
 	for _, n := range infoNames(p, ".md5sums") {
 		if info[n] {
-			c.readSums(env, p, hostfs.Join(dpkgInfo, n), summed)
+			c.readSums(env, p, hostfs.Join(dpkgInfo, n), summed, canon)
 			break
 		}
 	}
@@ -147,7 +186,7 @@ func (c Collector) emitDpkg(env *collector.Env, p DpkgPackage, info map[string]b
 	// The .list file still says which paths the package owns.
 	for _, n := range infoNames(p, ".list") {
 		if info[n] {
-			c.readList(env, p, hostfs.Join(dpkgInfo, n), summed)
+			c.readList(env, p, hostfs.Join(dpkgInfo, n), summed, canon)
 			break
 		}
 	}
@@ -169,7 +208,7 @@ func infoNames(p DpkgPackage, suffix string) []string {
 
 // readList records the paths of a package's .list that its md5sums did not cover (directories,
 // symlinks, files without a digest) as owned, with no digest (Alg "").
-func (c Collector) readList(env *collector.Env, p DpkgPackage, path string, summed map[string]bool) {
+func (c Collector) readList(env *collector.Env, p DpkgPackage, path string, summed map[string]bool, canon func(string) string) {
 	f, err := env.FS.Open(path)
 	if err != nil {
 		if !hostfs.IsNotExist(err) {
@@ -194,7 +233,7 @@ func (c Collector) readList(env *collector.Env, p DpkgPackage, path string, summ
 		if line == "" || line == "/." || line[0] != '/' {
 			continue
 		}
-		pth := hostfs.Clean(line)
+		pth := canon(hostfs.Clean(line))
 		flush(pth)
 		pending = pth
 	}
@@ -209,7 +248,7 @@ const dpkgDiversions = "/var/lib/dpkg/diversions"
 // collectDiversions records dpkg-divert entries: the file at FROM now comes from the diverting
 // package, and the original moved to TO. They are PackageFile records with Alg "diverted",
 // Digest holding TO and Package the diverting package ("" for a local diversion).
-func (c Collector) collectDiversions(env *collector.Env) {
+func (c Collector) collectDiversions(env *collector.Env, canon func(string) string) {
 	data, err := env.FS.ReadFile(dpkgDiversions, maxSumsBytes)
 	if err != nil {
 		if !hostfs.IsNotExist(err) {
@@ -219,7 +258,7 @@ func (c Collector) collectDiversions(env *collector.Env) {
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	for i := 0; i+2 < len(lines); i += 3 {
-		from, to, pkg := hostfs.Clean(lines[i]), hostfs.Clean(lines[i+1]), strings.TrimSpace(lines[i+2])
+		from, to, pkg := canon(hostfs.Clean(lines[i])), canon(hostfs.Clean(lines[i+1])), strings.TrimSpace(lines[i+2])
 		if pkg == ":" {
 			pkg = ""
 		}
@@ -230,7 +269,7 @@ func (c Collector) collectDiversions(env *collector.Env) {
 	}
 }
 
-func (c Collector) readSums(env *collector.Env, p DpkgPackage, path string, summed map[string]bool) {
+func (c Collector) readSums(env *collector.Env, p DpkgPackage, path string, summed map[string]bool, canon func(string) string) {
 	f, err := env.FS.Open(path)
 	if err != nil {
 		if !hostfs.IsNotExist(err) {
@@ -242,8 +281,9 @@ func (c Collector) readSums(env *collector.Env, p DpkgPackage, path string, summ
 	bad := &badLines{c: c, env: env, path: path}
 	lr := &io.LimitedReader{R: f, N: maxSumsBytes + 1}
 	err = ParseMD5Sums(lr, func(s Sum) {
-		summed[s.Path] = true
-		env.Sink.Put(snapshot.PackageFile{Path: s.Path, Manager: "dpkg", Package: p.Name, Alg: "md5", Digest: s.Digest})
+		pth := canon(s.Path)
+		summed[pth] = true
+		env.Sink.Put(snapshot.PackageFile{Path: pth, Manager: "dpkg", Package: p.Name, Alg: "md5", Digest: s.Digest})
 	}, bad.add)
 	bad.done()
 	if err != nil {

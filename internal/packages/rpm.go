@@ -101,11 +101,12 @@ func (c Collector) collectRPM(ctx context.Context, env *collector.Env) {
 		env.Problem(c, db, fmt.Errorf("read rpm database: %w", err))
 		return
 	}
+	canon := MergedUsr(env.FS)
 	for _, p := range pkgs {
 		if ctx.Err() != nil {
 			return
 		}
-		emitRPM(env, c, db, p)
+		emitRPM(env, c, db, p, canon)
 	}
 }
 
@@ -138,7 +139,7 @@ const (
 	sIFREG = 0o100000
 )
 
-func emitRPM(env *collector.Env, c Collector, db string, p *rpmdb.PackageInfo) {
+func emitRPM(env *collector.Env, c Collector, db string, p *rpmdb.PackageInfo, canon func(string) string) {
 	env.Sink.Put(snapshot.Package{Manager: "rpm", Name: p.Name, Arch: p.Arch, Version: rpmVersion(p), Status: "installed"})
 	files, err := p.InstalledFiles()
 	if err != nil {
@@ -155,7 +156,7 @@ func emitRPM(env *collector.Env, c Collector, db string, p *rpmdb.PackageInfo) {
 			continue
 		}
 		pf := snapshot.PackageFile{
-			Path:     hostfs.Clean(f.Path),
+			Path:     canon(hostfs.Clean(f.Path)),
 			Manager:  "rpm",
 			Package:  p.Name,
 			Conffile: int32(f.Flags)&rpmdb.RPMFILE_CONFIG != 0,

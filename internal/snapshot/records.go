@@ -23,6 +23,7 @@ type File struct {
 	SHA256 string `db:"sha256"` // hex; empty when not hashed (see Note)
 	MD5    string `db:"md5"`    // hex, only for files whose package records an MD5 digest (dpkg)
 	Caps   string `db:"caps"`   // file capabilities (security.capability), getcap style
+	Format string `db:"format"` // what the first bytes say: elf, script (#!), or empty
 	Note   string `db:"note"`   // why something is missing or doubtful: changed while hashed, too large, unreadable
 }
 
