@@ -75,10 +75,11 @@ type phpState struct {
 	decoded  map[string]bool // variables assigned from a decoder call
 	funcVars map[string]string
 	calls    []call
+	assigned map[string]bool // variables the file assigns (or takes as parameters)
 }
 
 func (s *scanner) php() {
-	st := &phpState{tainted: map[string]bool{}, ctrl: map[string]bool{}, decoded: map[string]bool{}, funcVars: map[string]string{}}
+	st := &phpState{assigned: map[string]bool{}, tainted: map[string]bool{}, ctrl: map[string]bool{}, decoded: map[string]bool{}, funcVars: map[string]string{}}
 	cp := s.cp
 	phpSourceMatcher.each(cp, func(n, at int) bool {
 		if k := s.kindAt(at); k == kCode || k == kDouble || k == kBacktick || phpSources[n] == "php://input" {
@@ -188,6 +189,9 @@ func (s *scanner) phpAssignments(st *phpState) {
 			as = append(as, assign{string(id), k + 1, end, concat, elem, string(s.cr[i+1 : i+1+len(id)])})
 		}
 		i = k - 1
+	}
+	for _, a := range as {
+		st.assigned[a.name] = true
 	}
 	// constant folding, in source order
 	s.ev.env = map[string][]byte{}
@@ -405,6 +409,10 @@ func (s *scanner) phpFlows(st *phpState) {
 				}
 				continue
 			}
+			if s.globalsInput(st, c) {
+				s.add("php.form-global-exec", 100, ev)
+				continue
+			}
 			if phpCodeSinks[c.name] {
 				for _, a := range c.args {
 					if v, ok := s.evalExpr(a.lo, a.hi, 0); ok && len(v) > 4 && looksLikePHP(bytes.ToLower(v)) {
@@ -446,8 +454,11 @@ func (s *scanner) phpFlows(st *phpState) {
 					s.add("php.extract-input", 30, ev)
 				}
 			}
-		case c.name == "file_put_contents" || c.name == "fwrite" || c.name == "fputs":
-			if len(c.args) >= 2 {
+		case c.name == "file_put_contents" || c.name == "fwrite" || c.name == "fputs" || c.name == "move_uploaded_file" || c.name == "copy" || c.name == "unlink":
+			if s.formVarIn(st, c.open, c.close) {
+				s.add("php.form-global-write", 50, ev)
+			}
+			if len(c.args) >= 2 && c.name != "move_uploaded_file" && c.name != "copy" && c.name != "unlink" {
 				_, dataIn := s.inputIn(st, c.args[1].lo, c.args[1].hi)
 				_, nameIn := s.inputIn(st, c.args[0].lo, c.args[0].hi)
 				if dataIn && nameIn && c.name == "file_put_contents" {
@@ -787,7 +798,7 @@ func (s *scanner) phpCapabilities(st *phpState) {
 	if s.cmdExec {
 		payload = true
 	}
-	for _, r := range []string{"php.varfunc-input", "php.dynamic-exec", "php.preg-eval", "php.include-input", "php.eval-dynamic", "php.callback-exec", "php.input-exec-text", "php.eval-decode", "php.obf-func-name", "php.write-input", "php.extract-input"} {
+	for _, r := range []string{"php.form-global-write", "php.varfunc-input", "php.dynamic-exec", "php.preg-eval", "php.include-input", "php.eval-dynamic", "php.callback-exec", "php.input-exec-text", "php.eval-decode", "php.obf-func-name", "php.write-input", "php.extract-input"} {
 		if s.has(r) {
 			payload = true
 		}
@@ -866,7 +877,7 @@ func (s *scanner) pureInput(st *phpState, lo, hi int) bool {
 	hi = min(hi, len(cp))
 	p := lo
 	for steps := 0; p < hi && steps < 8; steps++ {
-		for p < hi && (cp[p] == '(' || cp[p] == ' ') {
+		for p < hi && (cp[p] == '(' || cp[p] == ' ' || cp[p] == '&') {
 			p++
 		}
 		if p >= hi {
@@ -940,6 +951,7 @@ func (s *scanner) phpWrappers(st *phpState) {
 			params := map[string]bool{}
 			varsIn(cp, open, closeP, func(n string, _ int) bool {
 				params[n] = true
+				st.assigned[n] = true
 				return false
 			})
 			if len(params) == 0 {
@@ -1203,4 +1215,76 @@ func (s *scanner) stmtEnd(i, limit int) int {
 		}
 	}
 	return end
+}
+
+// globalsInput reports a call whose first argument is a variable the file never assigns but
+// whose name is a field of a form in the same file: with register_globals (old PHP, still
+// what many shells are written for) the request fills it.
+func (s *scanner) globalsInput(st *phpState, c call) bool {
+	if len(c.args) == 0 {
+		return false
+	}
+	a := c.args[0]
+	p := a.lo
+	for p < a.hi && (s.cp[p] == '(' || s.cp[p] == ' ') {
+		p++
+	}
+	if p >= a.hi || s.cp[p] != '$' {
+		return false
+	}
+	name := string(identAt(s.cp, p+1))
+	if name == "" || name == "this" || strings.HasPrefix(name, "_") {
+		return false
+	}
+	if st.assigned[name] && !s.readBeforeAssigned(name) {
+		return false
+	}
+	for _, f := range []string{`name="` + name + `"`, `name='` + name + `'`, `name=` + name + ` `, `name=` + name + `>`, `name=\"` + name + `\"`} {
+		if bytes.Contains(s.lc, []byte(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+// readBeforeAssigned reports whether the first use of $name in the code reads it (so its value
+// comes from outside the file).
+func (s *scanner) readBeforeAssigned(name string) bool {
+	pat := []byte("$" + name)
+	cp := s.cp
+	for i := 0; ; {
+		j := bytes.Index(cp[i:], pat)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + len(pat)
+		if s.kindAt(at) != kCode || (i < len(cp) && isIdent(cp[i])) {
+			continue
+		}
+		// "function f($name" declares it
+		if k := bytes.LastIndex(cp[max(0, at-200):at], []byte("function ")); k >= 0 && bytes.IndexByte(cp[max(0, at-200)+k:at], ')') < 0 {
+			return false
+		}
+		return !(i+1 < len(cp) && cp[i] == '=' && cp[i+1] != '=')
+	}
+}
+
+// formVarIn reports a variable in cp[lo:hi] that is a form field of the file and is read
+// before the file assigns it (register_globals input).
+func (s *scanner) formVarIn(st *phpState, lo, hi int) bool {
+	return varsIn(s.cp, lo, hi, func(name string, _ int) bool {
+		if name == "this" || strings.HasPrefix(name, "_") || len(name) < 2 {
+			return false
+		}
+		if st.assigned[name] && !s.readBeforeAssigned(name) {
+			return false
+		}
+		for _, f := range []string{`name="` + name + `"`, `name='` + name + `'`, `name=` + name + ` `, `name=` + name + `>`, `name=\"` + name + `\"`} {
+			if bytes.Contains(s.lc, []byte(f)) {
+				return true
+			}
+		}
+		return false
+	})
 }

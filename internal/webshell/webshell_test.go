@@ -38,6 +38,9 @@ var cases = []struct {
 	{"php preg e", "a.php", `<?php preg_replace('/.*/e', $_POST['p'], ''); ?>`, VerdictWebshell, "php.input-eval"},
 	{"php include input", "a.php", `<?php include($_GET['page']); ?>`, VerdictWebshell, "php.include-input"},
 	{"php wrapper function", "a.php", "<?php\nfunction run($x) { $r = ''; if (function_exists('passthru')) { passthru($x); } return $r; }\nrun($_POST['c']);\n", VerdictWebshell, "php.input-exec"},
+	{"php register_globals exec", "a.php", "<form method=post><input name=\"cmd\"></form><?php\nif ($cmd == '') { $cmd = 'id'; }\nsystem($cmd);\n", VerdictWebshell, "php.form-global-exec"},
+	{"php register_globals writer", "e.php", "<form method=post><textarea name=\"body\"></textarea><input name=\"target\"></form><?php\n$h = fopen($target, 'w');\nfwrite($h, $body);\n", VerdictSuspicious, "php.form-global-write"},
+	{"php assigned form field", "f.php", "<form><input name=\"cmd\"></form><?php\n$cmd = 'uptime';\n$r = exec($cmd);\necho htmlspecialchars($r);\n", VerdictClean, ""},
 	// --- PHP: obfuscation
 	{"php eval gzinflate b64", "a.php", `<?php eval(gzinflate(base64_decode('` + gzb64(`echo "hi";`) + `'))); ?>`, VerdictWebshell, "php.eval-decode"},
 	{"php decoded payload scanned", "a.php", `<?php eval(gzinflate(base64_decode('` + gzb64(`system($_GET['q']);`) + `'))); ?>`, VerdictWebshell, "php.input-exec"},
