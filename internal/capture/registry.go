@@ -4,6 +4,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/accounts"
 	"github.com/nowwhat/nowwhat/internal/collector"
 	"github.com/nowwhat/nowwhat/internal/hooks"
+	"github.com/nowwhat/nowwhat/internal/hostlogs"
 	"github.com/nowwhat/nowwhat/internal/hostfs"
 	"github.com/nowwhat/nowwhat/internal/hostinfo"
 	"github.com/nowwhat/nowwhat/internal/kmod"
@@ -27,6 +28,7 @@ func Registry() []collector.Collector {
 		sshd.Collector{},
 		hooks.Collector,
 		live.Collector{},
+		hostlogs.Collector{},
 	}
 }
 

@@ -187,6 +187,36 @@ type Mount struct {
 	Options string `db:"options"`
 }
 
+// Event is one thing a host's logs recorded that later steps need to explain changes and to
+// rebuild the timeline: package operations (dpkg.log, apt history), logins, sudo commands,
+// account changes (auth.log, secure, the systemd journal).
+type Event struct {
+	Time     int64  `db:"time,key"`
+	Source   string `db:"source,key"` // dpkg, apt, auth, journal
+	Kind     string `db:"kind,key"`   // package-install, package-upgrade, package-remove, apt, ssh-accepted, sudo-command, useradd, ...
+	User     string `db:"user"`       // who acted (or the account acted upon, for account changes)
+	Target   string `db:"target"`     // sudo run-as, su target, package name
+	SourceIP string `db:"source_ip"`
+	Subject  string `db:"subject,key"` // the command, the package and versions, the method and key
+	File     string `db:"file"`
+	Line     int    `db:"line"`
+}
+
+// Session is a stretch of time someone was logged in (ssh, console, su, sudo), rebuilt from the
+// authentication logs, with the number of sudo commands run in it.
+type Session struct {
+	User     string `db:"user,key"`
+	Via      string `db:"via"` // ssh, console, su, sudo, cron
+	SourceIP string `db:"source_ip"`
+	Method   string `db:"method"`
+	Key      string `db:"key"` // fingerprint of the SSH key used
+	Start    int64  `db:"start,key"`
+	End      int64  `db:"end"` // 0: still open, or its end was not logged
+	Sudo     int    `db:"sudo"`
+	File     string `db:"file"`
+	Line     int    `db:"line"`
+}
+
 // Problem is something a collector could not read or could not judge: the coverage gaps.
 type Problem struct {
 	Collector string `db:"collector"`

@@ -48,6 +48,8 @@ var tableNames = map[reflect.Type]string{
 	reflect.TypeFor[Process]():     "processes",
 	reflect.TypeFor[Socket]():      "sockets",
 	reflect.TypeFor[Mount]():       "mounts",
+	reflect.TypeFor[Event]():       "events",
+	reflect.TypeFor[Session]():     "sessions",
 	reflect.TypeFor[Problem]():     "problems",
 }
 
@@ -104,7 +106,8 @@ func allTables() map[reflect.Type]*table {
 // TableNames lists the record tables of a snapshot in a stable order.
 func TableNames() []string {
 	return []string{"files", "contents", "users", "groups", "sudoers", "ssh_options", "ssh_keys", "jobs",
-		"services", "kernel_modules", "hooks", "packages", "package_files", "processes", "sockets", "mounts", "problems"}
+		"services", "kernel_modules", "hooks", "packages", "package_files", "processes", "sockets", "mounts",
+		"events", "sessions", "problems"}
 }
 
 func tableOf(v any) (*table, reflect.Value, error) {
