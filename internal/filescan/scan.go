@@ -53,6 +53,10 @@ type Options struct {
 	// MD5, when set, says whether a file also needs its MD5 (the digest dpkg records), computed
 	// in the same read as its SHA-256.
 	MD5 func(path string) bool
+	// Inspect, when set, says whether a file's content (up to MaxInspect bytes) is handed to
+	// Inspector, in the same read as its hash.
+	Inspect   func(path string, size int64) bool
+	Inspector func(path string, data []byte)
 	// Content, when set, says whether to keep the text of a (small) file for diffs.
 	Content func(path string, size int64) bool
 	Stats   *Stats
@@ -72,6 +76,9 @@ type Stats struct {
 
 // MaxContent is the largest file whose text is kept for diffs.
 const MaxContent = 64 << 10
+
+// MaxInspect is the largest file whose content is inspected for attack patterns.
+const MaxInspect = 2 << 20
 
 type hashJob struct {
 	f   *os.File
@@ -409,6 +416,7 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	}
 	h := sha256.New()
 	keep := s.opt.Content != nil && j.st.Size <= MaxContent && s.opt.Content(rec.Path, j.st.Size)
+	inspect := s.opt.Inspector != nil && j.st.Size <= MaxInspect && s.opt.Inspect != nil && s.opt.Inspect(rec.Path, j.st.Size)
 	var kept bytes.Buffer
 	var m hash.Hash
 	ws := []io.Writer{h}
@@ -416,7 +424,7 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 		m = md5.New()
 		ws = append(ws, m)
 	}
-	if keep {
+	if keep || inspect {
 		ws = append(ws, &kept)
 	}
 	var w io.Writer = h
@@ -429,7 +437,7 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	}
 	var n int64
 	var err error
-	if j.st.Size >= mmapMin && !keep {
+	if j.st.Size >= mmapMin && !keep && !inspect {
 		n, err = hashMapped(j.f, j.st.Size, w)
 	} else {
 		n, err = io.CopyBuffer(w, onlyReader{j.f}, buf)
@@ -456,6 +464,9 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	s.put(rec)
 	if keep && kept.Len() == int(n) && !bytes.ContainsRune(kept.Bytes(), 0) {
 		s.sink.Put(snapshot.Content{Path: rec.Path, Text: Redact(kept.String())})
+	}
+	if inspect {
+		s.opt.Inspector(rec.Path, kept.Bytes())
 	}
 }
 

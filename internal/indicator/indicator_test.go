@@ -61,7 +61,7 @@ var cases = []struct {
 	{"log-tamper.journal-vacuum", []string{"journalctl --vacuum-time=1s", "journalctl --rotate --vacuum-size=1K"}, []string{"journalctl -u ssh --since today"}},
 	{"log-tamper.utmpdump", []string{"utmpdump /var/log/wtmp > /tmp/w; utmpdump -r < /tmp/w > /var/log/wtmp"}, []string{"last -f /var/log/wtmp"}},
 	{"log-tamper.audit-off", []string{"auditctl -D", "auditctl -e 0"}, []string{"auditctl -l", "auditctl -e 1"}},
-	{"log-tamper.logger-stopped", []string{"systemctl stop rsyslog", "service auditd stop", "systemctl disable --now systemd-journald.service", "pkill rsyslogd"}, []string{"systemctl restart rsyslog", "systemctl status auditd"}},
+	{"log-tamper.logger-stopped", []string{"systemctl stop rsyslog", "service auditd stop", "systemctl disable --now systemd-journald.service", "pkill rsyslogd"}, []string{"systemctl restart rsyslog", "systemctl status auditd", "systemctl kill -s HUP rsyslog.service", "systemctl kill --signal=SIGUSR1 rsyslog"}},
 	{"persistence-hint.chattr-immutable", []string{"chattr +i /root/.ssh/authorized_keys", "chattr +ia /etc/ld.so.preload", "chattr +i /etc/cron.d/sys"}, []string{"chattr -i /etc/passwd", "lsattr /etc/passwd"}},
 	{"persistence-hint.chattr", []string{"chattr +i /opt/app/config.yml"}, []string{"chattr -i /opt/app/config.yml"}},
 	{"persistence-hint.ld-preload", []string{"export LD_PRELOAD=/usr/local/lib/libsys.so", "LD_PRELOAD=/tmp/.l.so sshd"}, []string{`LD_PRELOAD="$FAKEROOT_LIB" "$@"`, "unset LD_PRELOAD"}},

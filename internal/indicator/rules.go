@@ -703,6 +703,27 @@ func logDelete(l *line) bool {
 }
 
 // loggerStopped: stopping, disabling or killing the system logger or auditd.
+// signalledReload reports whether systemctl kill's arguments choose a signal that makes a daemon
+// reload or reopen its files rather than stop.
+func signalledReload(args []string) bool {
+	for i, w := range args {
+		sig := ""
+		switch {
+		case (w == "-s" || w == "--signal") && i+1 < len(args):
+			sig = args[i+1]
+		case strings.HasPrefix(w, "--signal="):
+			sig = strings.TrimPrefix(w, "--signal=")
+		case strings.HasPrefix(w, "-s") && len(w) > 2:
+			sig = w[2:]
+		}
+		switch strings.TrimPrefix(strings.ToUpper(sig), "SIG") {
+		case "HUP", "USR1", "USR2", "1", "10", "12":
+			return true
+		}
+	}
+	return false
+}
+
 func loggerStopped(l *line) bool {
 	loggers := []string{"rsyslog", "rsyslogd", "syslog", "syslog-ng", "systemd-journald", "journald", "auditd", "rsyslog.service", "systemd-journald.service", "auditd.service", "syslog.socket", "systemd-journald.socket"}
 	isLogger := func(w string) bool {
@@ -722,9 +743,14 @@ func loggerStopped(l *line) bool {
 		switch c {
 		case "systemctl":
 			verb := false
-			for _, w := range args {
-				if w == "stop" || w == "disable" || w == "mask" || w == "kill" {
+			for j, w := range args {
+				if w == "stop" || w == "disable" || w == "mask" {
 					verb = true
+				}
+				// "kill -s HUP" (or USR1) asks a logger to reopen its files (log rotation);
+				// only a kill with no signal or a terminating one stops it.
+				if w == "kill" {
+					verb = !signalledReload(args[j+1:])
 				}
 			}
 			if verb {

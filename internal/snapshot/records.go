@@ -187,6 +187,20 @@ type Mount struct {
 	Options string `db:"options"`
 }
 
+// Indicator is a pattern of attack found in a file's content while it was read for hashing: a
+// reverse shell, a download-and-run, a miner configuration, history or log tampering in a
+// script or configuration file (package indicator), or a web shell (package webshell).
+type Indicator struct {
+	Path     string `db:"path,key"`
+	Rule     string `db:"rule,key"` // indicator rule id, or "webshell" (Evidence lists the reasons)
+	Category string `db:"category"` // reverse-shell, download-exec, miner, obfuscation, history-tamper, log-tamper, persistence-hint, webshell
+	Severity string `db:"severity"` // low, medium, high, critical
+	Line     int    `db:"line"`
+	Evidence string `db:"evidence"`
+	Attack   string `db:"attack"` // ATT&CK technique ids, comma separated
+	Score    int    `db:"score"`  // web shell score (100+: web shell, 50+: suspicious)
+}
+
 // Event is one thing a host's logs recorded that later steps need to explain changes and to
 // rebuild the timeline: package operations (dpkg.log, apt history), logins, sudo commands,
 // account changes (auth.log, secure, the systemd journal).

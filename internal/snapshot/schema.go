@@ -48,6 +48,7 @@ var tableNames = map[reflect.Type]string{
 	reflect.TypeFor[Process]():     "processes",
 	reflect.TypeFor[Socket]():      "sockets",
 	reflect.TypeFor[Mount]():       "mounts",
+	reflect.TypeFor[Indicator]():   "indicators",
 	reflect.TypeFor[Event]():       "events",
 	reflect.TypeFor[Session]():     "sessions",
 	reflect.TypeFor[Problem]():     "problems",
@@ -107,7 +108,7 @@ func allTables() map[reflect.Type]*table {
 func TableNames() []string {
 	return []string{"files", "contents", "users", "groups", "sudoers", "ssh_options", "ssh_keys", "jobs",
 		"services", "kernel_modules", "hooks", "packages", "package_files", "processes", "sockets", "mounts",
-		"events", "sessions", "problems"}
+		"indicators", "events", "sessions", "problems"}
 }
 
 func tableOf(v any) (*table, reflect.Value, error) {
