@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Copy modes of the clean root for a scenario.
+const (
+	copyAuto    = "auto"    // overlay when the kernel allows it, else cp
+	copyOverlay = "overlay" // an overlay mount: the cached root is the read-only lower layer
+	copyCP      = "cp"      // cp -a --reflink=auto
+)
+
+// workspace is one scenario's folder: the root copy, the baseline, the case folder.
+type workspace struct {
+	dir     string // the scenario's temp folder
+	root    string // the root copy (dir/root)
+	mode    string // how the copy was made
+	mounted bool
+}
+
+// newWorkspace makes a fresh copy of base under parent. An overlay mount costs nothing and keeps
+// the times (ctime too) of everything the scenario does not touch; cp -a is the fallback.
+func newWorkspace(ctx context.Context, parent, name, base, mode string, logw io.Writer) (*workspace, error) {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(parent, name+"-")
+	if err != nil {
+		return nil, err
+	}
+	w := &workspace{dir: dir, root: filepath.Join(dir, "root")}
+	if mode == copyAuto || mode == copyOverlay {
+		err := w.mountOverlay(base)
+		if err == nil {
+			return w, nil
+		}
+		if mode == copyOverlay {
+			w.close(false)
+			return nil, err
+		}
+		fmt.Fprintf(logw, "note: overlay mount failed (%v); copying the root with cp -a instead\n", err)
+		overlayBroken.Store(true)
+	}
+	if err := os.RemoveAll(w.root); err != nil {
+		w.close(false)
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "cp", "-a", "--reflink=auto", base, w.root)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		w.close(false)
+		return nil, fmt.Errorf("cp -a %s: %w: %s", base, err, strings.TrimSpace(string(out)))
+	}
+	w.mode = copyCP
+	return w, nil
+}
+
+// overlayBroken remembers that overlay failed once, so auto mode stops trying.
+var overlayBroken atomic.Bool
+
+func (w *workspace) mountOverlay(base string) error {
+	if overlayBroken.Load() {
+		return fmt.Errorf("overlay unavailable")
+	}
+	if strings.ContainsAny(base+w.dir, ",:\\") {
+		return fmt.Errorf("paths with , : or \\ cannot be overlay options")
+	}
+	upper, work := filepath.Join(w.dir, "upper"), filepath.Join(w.dir, "overlay-work")
+	for _, d := range []string{upper, work, w.root} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	opts := "lowerdir=" + base + ",upperdir=" + upper + ",workdir=" + work
+	if err := unix.Mount("overlay", w.root, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("mount overlay: %w", err)
+	}
+	w.mode = copyOverlay
+	w.mounted = true
+	return nil
+}
+
+// close unmounts and removes the workspace unless keep.
+func (w *workspace) close(keep bool) error {
+	if w == nil || keep {
+		return nil
+	}
+	if w.mounted {
+		if err := unix.Unmount(w.root, 0); err != nil {
+			if err := unix.Unmount(w.root, unix.MNT_DETACH); err != nil {
+				return fmt.Errorf("unmount %s: %w", w.root, err)
+			}
+		}
+		w.mounted = false
+	}
+	return removeTree(w.dir)
+}
+
+// keepHint tells how to look at and remove a kept workspace.
+func (w *workspace) keepHint() string {
+	if w.mounted {
+		return fmt.Sprintf("kept %s (overlay mounted at %s; remove with: umount %s && rm -rf %s)", w.dir, w.root, w.root, w.dir)
+	}
+	return fmt.Sprintf("kept %s (remove with: rm -rf %s)", w.dir, w.dir)
+}
