@@ -45,7 +45,7 @@ const overview = `Server compromised. Now what?
 nowwhat walks you through the response, one step at a time:
 
   0 prepare      nowwhat keygen, baseline   record the host's state, sealed with a key kept off the host
-  1 is it hacked nowwhat check              a verdict backed by evidence                    (not built yet)
+  1 is it hacked nowwhat check, note        a verdict backed by evidence; notes of planned changes
   2 contain      nowwhat contain            take only the affected part offline             (not built yet)
   3 preserve     nowwhat collect            an encrypted evidence archive                   (not built yet)
   4 assess       nowwhat diff               what changed since the trusted baseline
@@ -111,7 +111,7 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 	root.AddGroup(&cobra.Group{ID: "steps", Title: "Response steps:"}, &cobra.Group{ID: "keys", Title: "Keys and baselines:"})
 
 	cobra.EnableCommandSorting = false
-	built := map[string]*cobra.Command{"baseline": baselineCmd(g), "diff": diffCmd(g)}
+	built := map[string]*cobra.Command{"baseline": baselineCmd(g), "diff": diffCmd(g), "check": checkCmd(g), "note": noteCmd(g)}
 	for _, s := range steps {
 		if c, ok := built[s.name]; ok {
 			root.AddCommand(c)
@@ -169,7 +169,8 @@ type step struct {
 // steps lists the response in order; those without a command yet say so.
 var steps = []step{
 	{name: "baseline"},
-	{"check", "Step 1: is this server really compromised? (not built yet)", "  sudo nowwhat check"},
+	{name: "check"},
+	{name: "note"},
 	{"contain", "Step 2: take only the affected part offline (not built yet)", "  sudo nowwhat contain service nginx"},
 	{"maintenance", "Step 2: serve an 'offline for maintenance' page (not built yet)", "  sudo nowwhat maintenance --listen :80"},
 	{"collect", "Step 3: keep the evidence in an encrypted archive (not built yet)", "  sudo nowwhat collect -o - --recipient age1... > web1.tar.zst.age"},

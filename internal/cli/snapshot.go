@@ -66,6 +66,11 @@ func hostPathOf(root, local string) (string, bool) {
 	return "", false
 }
 
+// meter shows progress of a file walk on the terminal, unless quiet or piped.
+func (g *globals) meter(label string, s *filescan.Stats) *progress.Meter {
+	return progress.Start(g.stderr, progress.Enabled(os.Stderr, g.quiet) && g.stderr == os.Stderr, label, statsCounters{s})
+}
+
 func interruptible() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
@@ -105,7 +110,7 @@ func (g *globals) take(ctx context.Context, f *snapFlags, fsys *hostfs.FS, w *sn
 	if fsys.IsLive() && os.Geteuid() != 0 {
 		g.info("warning: not running as root: shadow, other users' files and parts of /proc cannot be read; the snapshot will say what it missed. Use sudo for full coverage.")
 	}
-	m := progress.Start(g.stderr, progress.Enabled(os.Stderr, g.quiet) && g.stderr == os.Stderr, "snapshot", statsCounters{opt.Stats})
+	m := g.meter("snapshot", opt.Stats)
 	sum, err := capture.Take(ctx, fsys, w, opt)
 	m.Stop()
 	return sum, err

@@ -440,7 +440,9 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	if j.st.Size >= mmapMin && !keep && !inspect {
 		n, err = hashMapped(j.f, j.st.Size, w)
 	} else {
-		n, err = io.CopyBuffer(w, onlyReader{j.f}, buf)
+		// Read no more than the size seen at stat time: a file that keeps growing (a copy in
+		// progress, a busy log) must not keep the hasher, or the kept content, growing with it.
+		n, err = io.CopyBuffer(w, io.LimitReader(onlyReader{j.f}, j.st.Size), buf)
 	}
 	s.stats.Bytes.Add(n)
 	if err != nil {

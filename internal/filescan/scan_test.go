@@ -311,3 +311,51 @@ func TestHashMappedTruncated(t *testing.T) {
 		t.Fatalf("shrunk file: %v", err)
 	}
 }
+
+// A file that grows while it is read is read up to its size at stat time and marked.
+func TestScanGrowingFile(t *testing.T) {
+	r := fixture.New(t)
+	r.File("/tmp/grow", "start\n", 0o644)
+	fsys, err := hostfs.Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f, err := os.OpenFile(r.Path("/tmp/grow"), os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		chunk := bytes.Repeat([]byte("x"), 1<<16)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				f.Write(chunk)
+			}
+		}
+	}()
+	rec := &collector.Recorder{}
+	opt := Options{Rules: []Rule{{Path: "/tmp", Hash: true}}, Inspect: func(string, int64) bool { return true },
+		Inspector: func(p string, data []byte) {
+			if len(data) > MaxInspect {
+				t.Errorf("inspected %d bytes of %s, over the limit", len(data), p)
+			}
+		}}
+	err = Scan(context.Background(), fsys, rec, opt)
+	close(stop)
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range collector.Of[snapshot.File](rec) {
+		if f.Path == "/tmp/grow" && f.SHA256 == "" {
+			t.Errorf("growing file not hashed: %+v", f)
+		}
+	}
+}

@@ -102,18 +102,18 @@ func (v Verdict) ExitCode() int {
 
 // Coverage says what the check could look at and what it could not.
 type Coverage struct {
-	Root        string            `json:"root"`
-	Live        bool              `json:"live"`
-	Privileged  bool              `json:"privileged"`
-	Baseline    string            `json:"baseline,omitempty"`
-	Verified    bool              `json:"baseline_verified"`
-	Collectors  []string          `json:"collectors"`
-	Counts      map[string]int    `json:"counts"`
-	NotCovered  []string          `json:"not_covered"`
-	Problems    int               `json:"problems"`
-	Explainers  []string          `json:"explainers"`
-	Facts       map[string]string `json:"facts,omitempty"`
-	Insufficient bool             `json:"insufficient"` // too little could be read to call the host clean
+	Root         string            `json:"root"`
+	Live         bool              `json:"live"`
+	Privileged   bool              `json:"privileged"`
+	Baseline     string            `json:"baseline,omitempty"`
+	Verified     bool              `json:"baseline_verified"`
+	Collectors   []string          `json:"collectors"`
+	Counts       map[string]int    `json:"counts"`
+	NotCovered   []string          `json:"not_covered"`
+	Problems     int               `json:"problems"`
+	Explainers   []string          `json:"explainers"`
+	Facts        map[string]string `json:"facts,omitempty"`
+	Insufficient bool              `json:"insufficient"` // too little could be read to call the host clean
 }
 
 // Decide draws the verdict: compromised when a strong indicator or an unexplained critical

@@ -1,0 +1,150 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/nowwhat/nowwhat/internal/diff"
+	"github.com/nowwhat/nowwhat/internal/finding"
+)
+
+var ruleChange = rule(Rule{ID: "baseline.change", Severity: finding.Medium,
+	Title:  "security-relevant change since the baseline",
+	Attack: []string{},
+	Why:    "Compared with the trusted baseline, this part of the host changed. Changes that a package upgrade, an administrator's session or a change note account for are marked as explained; the rest needs a look.",
+	Action: "Confirm with your team that the change is theirs; if nobody made it, treat it as the intruder's."})
+
+// changeSeverity rates a change since the baseline by kind (and file area).
+func changeSeverity(c diff.Change) (finding.Severity, []string) {
+	switch c.Kind {
+	case "account":
+		if c.Change == "modified" && len(c.Fields) == 1 && (c.Fields[0] == "hash_fp" || c.Fields[0] == "last_change") {
+			return finding.Low, []string{"T1098"}
+		}
+		return finding.Medium, []string{"T1136.001", "T1098"}
+	case "group":
+		for _, g := range []string{"group sudo ", "group wheel ", "group admin ", "group root ", "group adm ", "group docker ", "group lxd ", "group disk ", "group shadow "} {
+			if strings.HasPrefix(c.Subject, g) {
+				return finding.High, []string{"T1098"}
+			}
+		}
+		return finding.Low, []string{"T1098"}
+	case "sudoers":
+		return finding.Medium, []string{"T1548.003"}
+	case "ssh_key":
+		if c.Change == "removed" {
+			return finding.Low, []string{"T1098.004"}
+		}
+		return finding.High, []string{"T1098.004"}
+	case "ssh_option":
+		return finding.Medium, []string{"T1556"}
+	case "hook":
+		return finding.Medium, []string{"T1546", "T1574.006"}
+	case "kernel_module":
+		return finding.Medium, []string{"T1547.006"}
+	case "service":
+		return finding.Medium, []string{"T1543.002"}
+	case "job":
+		return finding.Medium, []string{"T1053"}
+	case "package_digest":
+		return finding.High, []string{"T1070", "T1554"}
+	case "listener":
+		if c.Change == "removed" {
+			return finding.Info, nil
+		}
+		return finding.Medium, []string{"T1571"}
+	case "file":
+		if c.Change == "removed" {
+			return finding.Low, nil
+		}
+		switch c.Area {
+		case "boot and kernel", "loader and PAM", "system programs", "accounts and access":
+			return finding.Medium, []string{"T1554"}
+		case "services and schedules", "shell start-up":
+			return finding.Medium, []string{"T1543", "T1546.004"}
+		case "logs":
+			return finding.High, []string{"T1070.002"}
+		case "web content", "temporary and shared memory":
+			return finding.Low, nil
+		}
+		return finding.Info, nil
+	}
+	return finding.Info, nil
+}
+
+// baselineChanges reports changes since the baseline that no other rule already reported.
+func (s *state) baselineChanges() error {
+	if !s.hasBaseline() {
+		return nil
+	}
+	reported := map[string]bool{}
+	for _, f := range s.out {
+		if f.Path != "" {
+			reported[f.Path] = true
+		}
+		if f.User != "" {
+			reported["user "+f.User] = true
+		}
+	}
+	for _, c := range s.in.Changes {
+		sev, attack := changeSeverity(c)
+		if sev < finding.Low {
+			continue
+		}
+		if c.Path != "" && reported[c.Path] {
+			continue
+		}
+		if c.Kind == "account" && reported[strings.Fields(c.Subject + " x x")[0]+" "+strings.Fields(c.Subject + " x x")[1]] {
+			continue
+		}
+		if c.Kind == "file" && c.Area == "logs" && c.Change == "modified" && !s.logShrinkUnexplained(c) {
+			continue
+		}
+		ev := []string{c.Change + ": " + c.Subject}
+		for _, fld := range c.Fields {
+			ev = append(ev, fld+": "+c.Before[fld]+" -> "+c.After[fld])
+		}
+		if c.TextDiff != "" {
+			for _, l := range strings.Split(strings.TrimSuffix(c.TextDiff, "\n"), "\n") {
+				if len(ev) > 12 {
+					break
+				}
+				ev = append(ev, l)
+			}
+		}
+		f := finding.Finding{Path: c.Path, Severity: sev, Attack: attack, Evidence: ev, New: true,
+			Title: c.Kind + " " + c.Change + " since the baseline: " + finding.Clip(c.Subject, 100)}
+		if c.Explanation != "" {
+			f.Explained, f.Explanation = true, c.Explanation
+		}
+		if c.Kind == "file" {
+			f.Time = stampRFC(atoi64(c.After["ctime"]))
+			if c.Change == "modified" && c.Area == "logs" {
+				f.Title = c.Path + " shrank since the baseline"
+			}
+		}
+		s.add(ruleChange, f)
+	}
+	return nil
+}
+
+// logShrinkUnexplained reports whether a log that shrank was not simply rotated (rotation
+// creates or changes NAME.1 at the same time).
+func (s *state) logShrinkUnexplained(c diff.Change) bool {
+	for _, o := range s.in.Changes {
+		if o.Kind == "file" && (o.Path == c.Path+".1" || strings.HasPrefix(o.Path, c.Path+".")) && o.Change != "removed" {
+			return false
+		}
+	}
+	return true
+}
+
+func atoi64(s string) int64 {
+	var n int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}
