@@ -118,12 +118,22 @@ func inspector(sink snapshot.Sink) func(string, []byte) {
 				return
 			}
 		}
+		// In temporary folders, data files (JSON, text, configuration) only count for miner
+		// settings: their lines often just mention paths and commands.
+		dataOnly := inTmpDir(p) && !looksLikeScript(data) && !scriptExt[ext]
 		for _, m := range indicator.Scan(data) {
+			if dataOnly && m.Category != "miner" {
+				continue
+			}
 			sink.Put(snapshot.Indicator{Path: p, Rule: m.Rule, Category: m.Category, Severity: strings.ToLower(m.Severity),
 				Line: m.Line, Evidence: m.Evidence, Attack: strings.Join(m.Attack, ",")})
 		}
 	}
 }
+
+// scriptExt are extensions of shell and interpreter scripts.
+var scriptExt = map[string]bool{".sh": true, ".bash": true, ".py": true, ".pl": true, ".rb": true, "": true, ".service": true,
+	".timer": true, ".desktop": true, ".cron": true}
 
 // binary reports whether content is not text: a NUL byte in its first 8 KiB.
 func binary(data []byte) bool {

@@ -12,9 +12,9 @@ import (
 // Severity orders findings.
 type Severity int
 
-// Severities, lowest first.
+// Severities, lowest first (0 is "not set").
 const (
-	Info Severity = iota
+	Info Severity = iota + 1
 	Low
 	Medium
 	High
@@ -27,7 +27,7 @@ func (s Severity) String() string {
 	if s < Info || s > Critical {
 		return "info"
 	}
-	return sevNames[s]
+	return sevNames[s-1]
 }
 
 // MarshalText writes the severity's name.
@@ -37,7 +37,7 @@ func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil
 func (s *Severity) UnmarshalText(b []byte) error {
 	for i, n := range sevNames {
 		if n == string(b) {
-			*s = Severity(i)
+			*s = Severity(i + 1)
 			return nil
 		}
 	}

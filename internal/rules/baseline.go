@@ -85,6 +85,23 @@ func (s *state) baselineChanges() error {
 			reported["user "+f.User] = true
 		}
 	}
+	// A program and its recorded digest changed together, with no package upgrade: the digest
+	// was rewritten to hide the replacement from package verification.
+	digestChanged := map[string]bool{}
+	for _, c := range s.in.Changes {
+		if c.Kind == "package_digest" && c.Change == "modified" {
+			digestChanged[c.Path] = true
+		}
+	}
+	for _, c := range s.in.Changes {
+		if c.Kind == "file" && c.Change == "modified" && digestChanged[c.Path] && c.Explanation == "" && !reported[c.Path+"\x00digest"] {
+			reported[c.Path+"\x00digest"] = true
+			s.add(ruleDigestRewritten, finding.Finding{Path: c.Path, Severity: finding.Critical, Strong: true, New: true,
+				Time:     stampRFC(atoi64(c.After["ctime"])),
+				Evidence: []string{"the file changed since the baseline (sha256 " + c.Before["sha256"] + " -> " + c.After["sha256"] + ")", "and so did its package's recorded digest, with no package upgrade in between"},
+				Title:    c.Path + " was replaced and its package's digest rewritten to match"})
+		}
+	}
 	for _, c := range s.in.Changes {
 		sev, attack := changeSeverity(c)
 		if sev < finding.Low {

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/nowwhat/nowwhat/internal/finding"
@@ -186,6 +187,9 @@ func (s *state) implants() error {
 		groups[tmpGroup(f.Path)] = append(groups[tmpGroup(f.Path)], f)
 	}
 	for dir, fs := range groups {
+		if s.inNested(fs[0].Path) != "" {
+			continue
+		}
 		if len(fs) > 20 {
 			elf := 0
 			for _, f := range fs {
@@ -279,22 +283,28 @@ func (s *state) tmpExecutable(f snapshot.File) {
 		Title: "program " + f.Path + " in a temporary folder"})
 }
 
-// indicators turns attack patterns found in file contents into findings.
+// indicators turns attack patterns found in file contents into findings: one per file and kind
+// of pattern, with the matching lines as evidence.
 func (s *state) indicators() error {
 	inds, err := snapshot.All[snapshot.Indicator](s.in.Cur, "")
 	if err != nil {
 		return err
 	}
+	type group struct {
+		first snapshot.Indicator
+		sev   finding.Severity
+		lines []string
+		rules map[string]bool
+		att   map[string]bool
+	}
+	var order []string
+	groups := map[string]*group{}
 	for _, ind := range inds {
-		f := s.file(ind.Path)
-		if f.Type == "" {
-			f.Path = ind.Path
-		}
-		attack := strings.Split(ind.Attack, ",")
-		if ind.Attack == "" {
-			attack = nil
-		}
 		if ind.Category == "webshell" {
+			f := s.file(ind.Path)
+			if f.Type == "" {
+				f.Path = ind.Path
+			}
 			sev, strong := finding.High, false
 			if ind.Severity == "critical" {
 				sev, strong = finding.Critical, true
@@ -304,20 +314,55 @@ func (s *state) indicators() error {
 				Title: "web shell " + ind.Path})
 			continue
 		}
-		sev := parseSeverity(ind.Severity)
+		key := ind.Path + "\x00" + ind.Category
+		g := groups[key]
+		if g == nil {
+			g = &group{first: ind, rules: map[string]bool{}, att: map[string]bool{}}
+			groups[key] = g
+			order = append(order, key)
+		}
+		if sv := parseSeverity(ind.Severity); sv > g.sev {
+			g.sev = sv
+		}
+		if len(g.lines) < 6 {
+			g.lines = append(g.lines, fmt.Sprintf("line %d: %s (%s)", ind.Line, ind.Evidence, ind.Rule))
+		}
+		g.rules[ind.Rule] = true
+		for _, a := range strings.Split(ind.Attack, ",") {
+			if a != "" {
+				g.att[a] = true
+			}
+		}
+	}
+	for _, key := range order {
+		g := groups[key]
+		ind := g.first
+		if owned, changed := s.ownedOK(ind.Path); owned && !changed {
+			continue // the package's own script: the pattern is what it is meant to do
+		}
+		f := s.file(ind.Path)
+		if f.Type == "" {
+			f.Path = ind.Path
+		}
+		if c := s.copyOfPackaged(f.SHA256); c != "" {
+			continue // an identical copy of a packaged file
+		}
+		sev := g.sev
 		history := isHistory(ind.Path)
 		strong := sev == finding.Critical && (ind.Category == "reverse-shell" || ind.Category == "miner") && !history
 		if history && sev > finding.Medium {
 			// A history records what was typed: evidence of what someone did, judged by people.
 			sev = finding.Medium
 		}
-		if owned, changed := s.ownedOK(ind.Path); owned && !changed {
-			continue // the package's own script: the pattern is what it is meant to do
+		var attack []string
+		for a := range g.att {
+			attack = append(attack, a)
 		}
-		if c := s.copyOfPackaged(f.SHA256); c != "" {
-			continue // an identical copy of a packaged file
+		sort.Strings(attack)
+		ev := append([]string{}, g.lines...)
+		if n := len(g.rules); n > 1 || len(g.lines) > 1 {
+			ev = append(ev, fmt.Sprintf("%d matching lines of %d kinds", len(g.lines), n))
 		}
-		ev := []string{fmt.Sprintf("%s line %d: %s", ind.Path, ind.Line, ind.Evidence), "pattern " + ind.Rule}
 		title := fmt.Sprintf("%s in %s: %s", categoryTitle(ind.Category), ind.Path, finding.Clip(ind.Evidence, 80))
 		if history {
 			title = fmt.Sprintf("shell history %s shows %s: %s", ind.Path, categoryTitle(ind.Category), finding.Clip(ind.Evidence, 80))

@@ -345,7 +345,7 @@ func (s *state) hooks() error {
 		}
 	}
 	// PAM module files no package installed, where the system's modules live.
-	mods, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND path LIKE '%/security/pam_%.so'")
+	mods, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND path LIKE '%/security/pam_%.so' AND (path LIKE '/usr/lib/%' OR path LIKE '/lib/%' OR path LIKE '/usr/lib64/%' OR path LIKE '/lib64/%')")
 	if err != nil {
 		return err
 	}
@@ -472,6 +472,11 @@ func (s *state) sshKeys() error {
 			reasons = append(reasons, "forced command: "+k.Options)
 			sev = max(sev, finding.Medium)
 		}
+		isNew := s.keyNew(k)
+		if isNew {
+			reasons = append(reasons, "added since the baseline")
+			sev = max(sev, finding.High)
+		}
 		f := s.file(k.File)
 		ev := []string{fmt.Sprintf("%s line %d: %s %s %q", k.File, k.Line, k.Type, k.Fingerprint, k.Comment)}
 		if k.Options != "" {
@@ -482,7 +487,7 @@ func (s *state) sshKeys() error {
 		if sev == finding.Info {
 			title = fmt.Sprintf("SSH key %s (%s) for %s", k.Fingerprint, k.Comment, k.User)
 		}
-		s.add(ruleSSHKey, finding.Finding{Path: k.File, User: k.User, Severity: sev, Evidence: ev, Time: changeTime(f), New: s.keyNew(k), Title: title})
+		s.add(ruleSSHKey, finding.Finding{Path: k.File, User: k.User, Severity: sev, Evidence: ev, Time: changeTime(f), New: isNew, Title: title})
 	}
 	return nil
 }

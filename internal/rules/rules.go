@@ -52,6 +52,10 @@ type state struct {
 	added   map[string]bool        // paths added since the baseline
 	taken   time.Time
 	out     []finding.Finding
+	// nested are system roots inside the host's tree (chroots, container images, debootstrap
+	// trees): their files belong to another system, checked on its own with --root.
+	nested  []string
+	skipped map[string]int
 }
 
 // Analyze runs every rule and returns the findings, de-duplicated, in report order.
@@ -68,9 +72,58 @@ func Analyze(ctx context.Context, in *Input) ([]finding.Finding, error) {
 			return nil, err
 		}
 	}
+	s.reportNested()
 	fs := finding.Dedupe(s.out)
 	finding.Sort(fs)
 	return fs, nil
+}
+
+var ruleNested = rule(Rule{ID: "info.nested-root", Severity: finding.Info,
+	Title:  "another system's files inside this one (chroot, container image, unpacked root)",
+	Attack: []string{},
+	Why:    "A folder holding a whole system (its own /usr, /etc and package database) belongs to a chroot, a container or an image. Its files are not this host's, so they are not judged as if they were.",
+	Action: "Check it on its own: nowwhat check --root FOLDER."})
+
+// findNested finds folders that hold another system: a dpkg status file or os-release not at
+// the host's own place.
+func (s *state) findNested() error {
+	q := "SELECT path FROM files WHERE type = 'file' AND (path LIKE '%/var/lib/dpkg/status' OR path LIKE '%/usr/lib/os-release') AND path NOT IN ('/var/lib/dpkg/status', '/usr/lib/os-release')"
+	rows, err := s.in.Cur.DB().Query(q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return err
+		}
+		root := strings.TrimSuffix(strings.TrimSuffix(p, "/var/lib/dpkg/status"), "/usr/lib/os-release")
+		if root != "" && !seen[root] {
+			seen[root] = true
+			s.nested = append(s.nested, root)
+		}
+	}
+	return rows.Err()
+}
+
+// inNested reports the nested root a path lies in.
+func (s *state) inNested(p string) string {
+	for _, r := range s.nested {
+		if strings.HasPrefix(p, r+"/") {
+			return r
+		}
+	}
+	return ""
+}
+
+func (s *state) reportNested() {
+	for _, r := range s.nested {
+		s.out = append(s.out, finding.Finding{Rule: ruleNested.ID, Severity: finding.Info, Path: r, Title: "another system's root at " + r,
+			Evidence: []string{fmt.Sprintf("%d findings about files below it were left out", s.skipped[r])}, Attack: []string{}, Why: ruleNested.Why,
+			Action: "Check it on its own: nowwhat check --root " + r})
+	}
 }
 
 var analyzers = []func(*state) error{
@@ -134,6 +187,10 @@ func (s *state) load() error {
 	if t, err := time.Parse(time.RFC3339Nano, r.Meta("taken_at")); err == nil {
 		s.taken = t
 	}
+	s.skipped = map[string]int{}
+	if err := s.findNested(); err != nil {
+		return err
+	}
 	s.changed, s.added = map[string]diff.Change{}, map[string]bool{}
 	for _, c := range s.in.Changes {
 		key := c.Kind + "\x00" + c.Path
@@ -160,8 +217,12 @@ func (s *state) fileNew(p string) bool {
 	return ok
 }
 
-// add records a finding of rule r.
+// add records a finding of rule r (unless it is about a nested system root).
 func (s *state) add(r *Rule, f finding.Finding) {
+	if root := s.inNested(f.Path); root != "" && f.PID == 0 {
+		s.skipped[root]++
+		return
+	}
 	f.Rule = r.ID
 	if f.Severity == 0 {
 		f.Severity = r.Severity
