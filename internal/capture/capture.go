@@ -36,6 +36,9 @@ type Options struct {
 	Log            *slog.Logger
 	// Collectors overrides the registry (tests).
 	Collectors []collector.Collector
+	// PackagesOnly records only what package verification needs (the package database and the
+	// MD5 of every file a package recorded a digest for), as debsums does.
+	PackagesOnly bool
 }
 
 // Summary says what a capture covered.
@@ -89,6 +92,15 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	if cols == nil {
 		cols = Registry()
 	}
+	if opt.PackagesOnly {
+		var only []collector.Collector
+		for _, c := range cols {
+			if c.Name() == "packages" {
+				only = append(only, c)
+			}
+		}
+		cols = only
+	}
 	// accounts first (the others need the homes), then packages (the file walk needs to know
 	// which files have an MD5 digest to check), then the rest beside the file walk.
 	var first, rest []collector.Collector
@@ -117,6 +129,9 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	}
 
 	rules := opt.Rules
+	if rules == nil && opt.PackagesOnly {
+		rules = packageScope(md5s.paths)
+	}
 	if rules == nil {
 		rules = filescan.DefaultScope()
 		var homes []string
@@ -150,6 +165,9 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	if len(md5s.paths) > 0 {
 		fopt.MD5 = func(p string) bool { return md5s.paths[p] }
 	}
+	if opt.PackagesOnly {
+		fopt.MD5Only, fopt.Content, fopt.Inspect, fopt.Inspector = true, nil, nil, nil
+	}
 	if opt.Reuse != nil {
 		prev, err := loadReuse(opt.Reuse)
 		if err != nil {
@@ -176,6 +194,24 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 		w.Problem("capture", "", fmt.Errorf("not running as root: shadow, other users' homes and some system files could not be read; run with sudo for full coverage"))
 	}
 	return sum, err
+}
+
+// packageScope is the folders (two levels deep) that hold files with a package digest.
+func packageScope(paths map[string]bool) []filescan.Rule {
+	seen := map[string]bool{}
+	var out []filescan.Rule
+	for p := range paths {
+		parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
+		top := "/" + parts[0]
+		if len(parts) > 2 {
+			top += "/" + parts[1]
+		}
+		if !seen[top] {
+			seen[top] = true
+			out = append(out, filescan.Rule{Path: top, Hash: true})
+		}
+	}
+	return out
 }
 
 // md5Paths passes records on and notes the paths whose package records an MD5 digest.

@@ -36,6 +36,9 @@ type Options struct {
 	UnsignedOK bool
 	Capture    capture.Options
 	Notes      []casedir.Note
+	// PackagesOnly verifies installed packages only (like debsums): every file a package
+	// recorded a digest for, against that digest.
+	PackagesOnly bool
 }
 
 // Report is the result of a check.
@@ -83,6 +86,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		}
 	}
 	in := &rules.Input{Cur: cur, Base: base}
+	if opt.PackagesOnly {
+		in.Only = []string{"integrity."}
+	}
 	if base != nil {
 		res, err := diff.Compare(ctx, base, cur, diff.Options{})
 		if err != nil {
@@ -128,6 +134,7 @@ func take(ctx context.Context, opt Options) (*snapshot.Reader, error) {
 		return nil, err
 	}
 	copt := opt.Capture
+	copt.PackagesOnly = opt.PackagesOnly
 	if copt.Stats == nil {
 		copt.Stats = &filescan.Stats{}
 	}

@@ -16,7 +16,7 @@ import (
 func checkCmd(g *globals) *cobra.Command {
 	f := &snapFlags{}
 	var baseline, pubkey, format, snap string
-	var unsignedOK, all bool
+	var unsignedOK, all, packagesOnly bool
 	cmd := &cobra.Command{
 		Use:   "check [--root DIR] [--baseline FILE --pubkey PREFIX.pub] [--format text|json]",
 		Short: "Step 1: is this server really compromised? A verdict backed by evidence",
@@ -37,7 +37,8 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 		Example: `  sudo nowwhat check
   sudo nowwhat check --baseline web1-baseline.snap --pubkey admin.pub
   nowwhat check --root /mnt/web1-disk --format json | jq '.findings[] | select(.explained | not)'
-  ssh web1 sudo nowwhat snapshot -o - > web1.snap && nowwhat check --snapshot web1.snap`,
+  ssh web1 sudo nowwhat snapshot -o - > web1.snap && nowwhat check --snapshot web1.snap
+  sudo nowwhat check --packages     # only package verification, like debsums -s`,
 		GroupID: "steps",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,7 +54,7 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 				return &ExitError{Code: 3, Err: err}
 			}
 			fail := func(err error) error { return &ExitError{Code: 3, Err: j.done("", "", err)} }
-			opt := check.Options{Root: f.root, Snapshot: snap, Baseline: baseline, UnsignedOK: unsignedOK}
+			opt := check.Options{Root: f.root, Snapshot: snap, Baseline: baseline, UnsignedOK: unsignedOK, PackagesOnly: packagesOnly}
 			if baseline != "" {
 				if pubkey == "" && !unsignedOK {
 					return fail(errors.New("--baseline needs --pubkey PREFIX.pub to check its signature (or --unsigned-ok)"))
@@ -123,6 +124,7 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	cmd.Flags().StringVar(&snap, "snapshot", "", "judge this snapshot file instead of taking one of --root")
 	cmd.Flags().BoolVar(&all, "all", false, "list every explained and informational finding")
+	cmd.Flags().BoolVar(&packagesOnly, "packages", false, "only verify installed packages' files against their recorded digests (like debsums, much faster)")
 	return cmd
 }
 

@@ -46,6 +46,9 @@ type Options struct {
 	Exclude     []string // host paths left out entirely (the snapshot being written, the case folder)
 	MaxHashSize int64    // regular files larger than this are recorded but not hashed (0: no limit)
 	NoHash      bool     // record metadata only
+	// MD5Only hashes only the files MD5 selects, with MD5 alone (package verification, the
+	// way debsums does it); other files are recorded without a hash.
+	MD5Only bool
 	Workers     int      // hashing goroutines (0: one per core)
 	// Reuse, when set, gives the former record of a path; a file whose size, mtime, ctime and
 	// inode are unchanged keeps its former hash without being read.
@@ -371,7 +374,7 @@ func (s *scanner) descend(q queued, name string, depth int) bool {
 }
 
 func (s *scanner) file(q queued, name string, rec snapshot.File, st hostfs.Stat) {
-	if !q.rule.Hash || s.opt.NoHash {
+	if !q.rule.Hash || s.opt.NoHash || s.opt.MD5Only && (s.opt.MD5 == nil || !s.opt.MD5(rec.Path)) {
 		s.put(rec)
 		return
 	}
@@ -414,12 +417,18 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 			rec.Caps = DecodeCaps(caps)
 		}
 	}
-	h := sha256.New()
+	var h hash.Hash = sha256.New()
+	if s.opt.MD5Only {
+		h = nil
+	}
 	keep := s.opt.Content != nil && j.st.Size <= MaxContent && s.opt.Content(rec.Path, j.st.Size)
 	inspect := s.opt.Inspector != nil && j.st.Size <= MaxInspect && s.opt.Inspect != nil && s.opt.Inspect(rec.Path, j.st.Size)
 	var kept bytes.Buffer
 	var m hash.Hash
-	ws := []io.Writer{h}
+	var ws []io.Writer
+	if h != nil {
+		ws = append(ws, h)
+	}
 	if s.opt.MD5 != nil && s.opt.MD5(rec.Path) {
 		m = md5.New()
 		ws = append(ws, m)
@@ -427,8 +436,12 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	if keep || inspect {
 		ws = append(ws, &kept)
 	}
-	var w io.Writer = h
-	if len(ws) > 1 {
+	var w io.Writer = io.Discard
+	switch len(ws) {
+	case 0:
+	case 1:
+		w = ws[0]
+	default:
 		w = io.MultiWriter(ws...)
 	}
 	var head [4]byte
@@ -452,7 +465,9 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 		s.put(rec)
 		return
 	}
-	rec.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if h != nil {
+		rec.SHA256 = hex.EncodeToString(h.Sum(nil))
+	}
 	if m != nil {
 		rec.MD5 = hex.EncodeToString(m.Sum(nil))
 	}

@@ -80,8 +80,35 @@ func (s *state) integrity() error {
 	if err != nil {
 		return err
 	}
+	// Many modified data files of one package (a program that updates itself in place, such as
+	// npm or the cloud SDKs) are one finding, not hundreds.
+	perPkg := map[string][]mod{}
+	for _, m := range mods {
+		if !criticalFile(m.f) {
+			perPkg[m.pkg] = append(perPkg[m.pkg], m)
+		}
+	}
+	grouped := map[string]bool{}
+	for pkg, ms := range perPkg {
+		if len(ms) <= 10 {
+			continue
+		}
+		grouped[pkg] = true
+		ev := []string{fmt.Sprintf("%d files of package %s differ from what it recorded", len(ms), pkg)}
+		for i, m := range ms {
+			if i == 8 {
+				break
+			}
+			ev = append(ev, m.f.Path)
+		}
+		s.add(ruleModifiedFile, finding.Finding{Path: commonDir(ms[0].f.Path, ms[len(ms)-1].f.Path), Evidence: ev, Time: changeTime(ms[0].f),
+			Title: fmt.Sprintf("%d files of package %s differ from the package (updated in place?)", len(ms), pkg)})
+	}
 	for _, m := range mods {
 		f := m.f
+		if grouped[m.pkg] && !criticalFile(f) {
+			continue
+		}
 		ev := append([]string{fmt.Sprintf("package %s recorded md5 %s; the file's md5 is %s", m.pkg, s.digest[f.Path], f.MD5)}, fileEvidence(f)...)
 		if f.Note != "" {
 			ev = append(ev, "note: "+f.Note)
@@ -95,6 +122,19 @@ func (s *state) integrity() error {
 			Title: fmt.Sprintf("%s differs from package %s", f.Path, m.pkg)})
 	}
 	return nil
+}
+
+// commonDir is the longest common folder of two paths.
+func commonDir(a, b string) string {
+	as, bs := strings.Split(path.Dir(a), "/"), strings.Split(path.Dir(b), "/")
+	n := 0
+	for n < len(as) && n < len(bs) && as[n] == bs[n] {
+		n++
+	}
+	if n <= 1 {
+		return "/"
+	}
+	return strings.Join(as[:n], "/")
 }
 
 // digestLists flags .md5sums files changed after their package's .list: written later than

@@ -37,6 +37,8 @@ type Input struct {
 	Base *snapshot.Reader // nil without a baseline
 	// Changes since the baseline (nil without one).
 	Changes []diff.Change
+	// Only, when set, keeps the findings of rules whose id starts with one of these prefixes.
+	Only []string
 }
 
 // ctx holds what many rules need, loaded once.
@@ -73,6 +75,18 @@ func Analyze(ctx context.Context, in *Input) ([]finding.Finding, error) {
 		}
 	}
 	s.reportNested()
+	if len(in.Only) > 0 {
+		kept := s.out[:0]
+		for _, f := range s.out {
+			for _, p := range in.Only {
+				if strings.HasPrefix(f.Rule, p) {
+					kept = append(kept, f)
+					break
+				}
+			}
+		}
+		s.out = kept
+	}
 	fs := finding.Dedupe(s.out)
 	finding.Sort(fs)
 	return fs, nil
