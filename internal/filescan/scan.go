@@ -49,7 +49,7 @@ type Options struct {
 	// MD5Only hashes only the files MD5 selects, with MD5 alone (package verification, the
 	// way debsums does it); other files are recorded without a hash.
 	MD5Only bool
-	Workers     int      // hashing goroutines (0: one per core)
+	Workers int // hashing goroutines (0: one per core)
 	// Reuse, when set, gives the former record of a path; a file whose size, mtime, ctime and
 	// inode are unchanged keeps its former hash without being read.
 	Reuse func(path string) (Previous, bool)
