@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,12 +121,15 @@ func appendAccount(e *Env, name string, uid, gid int, home, shell, hash string) 
 	return r.AppendLine("/etc/shadow", fmt.Sprintf("%s:%s:%d:0:99999:7:::", name, hash, days))
 }
 
-// setShadowField changes the password field of an account in /etc/shadow.
-func setShadowField(r Root, user, hash string) error {
-	return r.EditLines("/etc/shadow", func(l string) []string {
+// setPassword changes the password field of an account in /etc/shadow and, as passwd -d,
+// usermod -p and chpasswd do, the day of the last change.
+func setPassword(e *Env, user, hash string) error {
+	day := strconv.FormatInt(e.now().Unix()/86400, 10)
+	return e.Root.EditLines("/etc/shadow", func(l string) []string {
 		f := strings.Split(l, ":")
-		if len(f) >= 2 && f[0] == user {
+		if len(f) >= 3 && f[0] == user {
 			f[1] = hash
+			f[2] = day
 			return []string{strings.Join(f, ":")}
 		}
 		return []string{l}
@@ -599,7 +603,7 @@ exit 0
 				if err := setShell(e.Root, "www-data", "/bin/bash"); err != nil {
 					return err
 				}
-				return setShadowField(e.Root, "www-data", intruderHash2)
+				return setPassword(e, "www-data", intruderHash2)
 			},
 			Expect:  Expect{Verdict: VerdictSuspicious, Users: []string{"www-data"}},
 			Changes: []Want{{Path: "/etc/passwd", Contains: "www-data:x:33:33:www-data:/var/www:/bin/bash"}, {Path: "/etc/shadow", Contains: "www-data:$6$"}},
@@ -608,7 +612,7 @@ exit 0
 			Name: "acct-empty-password", Category: CatAccounts, Kind: Attack, Techniques: []string{"T1098"},
 			Description: "root's password field emptied in /etc/shadow (passwd -d root): anyone can log in as root on the console or with su",
 			Apply: func(e *Env) error {
-				return setShadowField(e.Root, "root", "")
+				return setPassword(e, "root", "")
 			},
 			Expect:  Expect{Verdict: VerdictSuspicious, Users: []string{"root"}},
 			Changes: []Want{{Path: "/etc/shadow", Contains: "root::"}},
@@ -630,7 +634,7 @@ exit 0
 				}
 				return r.Chown("/home/support", "support", "100")
 			},
-			Expect:  Expect{Verdict: VerdictSuspicious, Users: []string{"support"}},
+			Expect:  Expect{Verdict: VerdictSuspicious, Users: []string{"support"}, Evidence: []string{"user support "}},
 			Changes: []Want{{Path: "/etc/passwd", Contains: "support:x:"}, {Path: "/home/support", Owner: "support"}},
 		},
 

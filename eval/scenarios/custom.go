@@ -38,17 +38,19 @@ const (
 )
 
 type customizer struct {
-	ctx     context.Context
-	r       Root
-	built   time.Time // when debootstrap ran (now)
-	install time.Time // the pretended install time
-	end     time.Time // the history stops here
-	book    *logBook
-	wtmp    []wtmpEvent
-	btmp    []wtmpEvent
-	logind  int
-	times   map[string]time.Time // host path -> mtime to set at the end
-	lastLog map[int]wtmpEvent    // uid -> last login
+	ctx       context.Context
+	r         Root
+	built     time.Time // when debootstrap ran (now)
+	debootEnd time.Time // when it was done (files born later are the customisation's)
+	install   time.Time // the pretended install time
+	end       time.Time // the history stops here
+	book      *logBook
+	wtmp      []wtmpEvent
+	btmp      []wtmpEvent
+	logind    int
+	times     map[string]time.Time // host path -> mtime to set at the end
+	born      map[string]time.Time // host path -> birth time in the story, when not its mtime
+	lastLog   map[int]wtmpEvent    // uid -> last login
 }
 
 type wtmpEvent struct {
@@ -56,24 +58,24 @@ type wtmpEvent struct {
 	rec []byte
 }
 
-func customize(ctx context.Context, r Root, built, install time.Time) error {
+func customize(ctx context.Context, r Root, built, debootEnd, install time.Time) (*customizer, error) {
 	if err := shiftTimes(r.Dir, built.Add(-2*time.Minute), installAge); err != nil {
-		return err
+		return nil, err
 	}
 	if err := shiftLogStamps(r, installAge); err != nil {
-		return err
+		return nil, err
 	}
-	c := &customizer{ctx: ctx, r: r, built: built, install: install, end: built.Add(-time.Hour),
-		book: newLogBook(uint64(built.Unix())), logind: 1, times: map[string]time.Time{}, lastLog: map[int]wtmpEvent{}}
+	c := &customizer{ctx: ctx, r: r, built: built, debootEnd: debootEnd, install: install, end: built.Add(-time.Hour),
+		book: newLogBook(uint64(built.Unix())), logind: 1, times: map[string]time.Time{}, born: map[string]time.Time{}, lastLog: map[int]wtmpEvent{}}
 	for _, step := range []struct {
 		name string
 		f    func() error
 	}{{"identity", c.identity}, {"accounts", c.accounts}, {"web site", c.site}, {"history", c.history}, {"logs", c.logs}} {
 		if err := step.f(); err != nil {
-			return fmt.Errorf("%s: %w", step.name, err)
+			return nil, fmt.Errorf("%s: %w", step.name, err)
 		}
 	}
-	return c.settle()
+	return c, c.settle()
 }
 
 // shiftTimes moves back by age the times of everything under dir modified at or after cutoff.
@@ -284,6 +286,9 @@ func (c *customizer) accounts() error {
 	}
 	c.at("/root/.bash_history", tOut)
 	c.at("/home/alice", tAlice)
+	if err := c.bornUnder("/home/alice", tAlice); err != nil {
+		return err
+	}
 
 	// alice's first login (password), copies her key in, creates deploy.
 	s := c.newSession("alice", alice.UID, aliceAddr, "", c.install.Add(40*time.Minute), c.install.Add(58*time.Minute))
@@ -319,6 +324,9 @@ func (c *customizer) accounts() error {
 		}
 	}
 	c.at("/home/deploy", tDeploy)
+	if err := c.bornUnder("/home/deploy", tDeploy); err != nil {
+		return err
+	}
 	tKey := tDeploy.Add(time.Minute)
 	c.book.sudo(s, tKey, "/home/alice", "/usr/bin/install -d -m 700 -o deploy -g deploy /home/deploy/.ssh")
 	c.book.sudo(s, tKey.Add(30*time.Second), "/home/alice", "/usr/bin/tee /home/deploy/.ssh/authorized_keys")
@@ -357,6 +365,26 @@ func (c *customizer) accounts() error {
 		}
 	}
 	return nil
+}
+
+// bornUnder records that everything now under host folder p was made at t.
+func (c *customizer) bornUnder(p string, t time.Time) error {
+	rp, err := c.r.Real(p)
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(rp, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(rp, q)
+		hp := p
+		if rel != "." {
+			hp = p + "/" + filepath.ToSlash(rel)
+		}
+		c.born[hp] = t
+		return nil
+	})
 }
 
 // writeOwned writes a file and gives it (and its folder) to user:group.
@@ -424,6 +452,7 @@ func (c *customizer) site() error {
 			return err
 		}
 		c.at(p, ds.Start.Add(5*time.Minute+time.Duration(i)*time.Second))
+		c.born[p] = c.times[p]
 	}
 	for _, d := range []string{"/var/www/html", "/var/www/html/inc", "/var/www/html/assets"} {
 		if err := r.Chown(d, "deploy", "www-data"); err != nil {
@@ -580,12 +609,13 @@ func familyOf(p string) logFamily {
 type rotFile struct {
 	lines []logEntry
 	mtime time.Time
+	born  time.Time // when logrotate (or rsyslog) created it
 }
 
 // rotate plays logrotate (notifempty, delaycompress) over lines: the current file and the
 // rotated ones, newest first.
 func rotate(lines []logEntry, created time.Time, rotations []time.Time, keep int) (rotFile, []rotFile) {
-	cur := rotFile{mtime: created}
+	cur := rotFile{mtime: created, born: created}
 	var old []rotFile
 	i := 0
 	for _, rt := range rotations {
@@ -601,7 +631,7 @@ func rotate(lines []logEntry, created time.Time, rotations []time.Time, keep int
 		if len(old) > keep {
 			old = old[:keep]
 		}
-		cur = rotFile{mtime: rt}
+		cur = rotFile{mtime: rt, born: rt}
 	}
 	for ; i < len(lines); i++ {
 		cur.lines = append(cur.lines, lines[i])
@@ -637,10 +667,13 @@ func (c *customizer) logs() error {
 		if err := c.writeLog(p, cur, fam, false); err != nil {
 			return err
 		}
+		c.born[p] = cur.born
 		for i, f := range old {
 			name := fmt.Sprintf("%s.%d", p, i+1)
 			if i > 0 {
 				name += ".gz"
+			} else {
+				c.born[name] = f.born
 			}
 			if err := c.writeLog(name, f, fam, i > 0); err != nil {
 				return err

@@ -66,7 +66,7 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.out, "out", "", "write the results as JSON here (default: a file in the temp folder)")
 	fs.StringVar(&o.cache, "cache", defaultCache(), "the cached Debian root (env NOWWHAT_EVAL_CACHE)")
 	fs.StringVar(&o.work, "work", "", "where the scenario copies go (default: beside the cache, so cp can reflink)")
-	fs.StringVar(&o.copyMode, "copy", copyAuto, "how to copy the clean root: auto, overlay or cp")
+	fs.StringVar(&o.copyMode, "copy", copyAuto, "how to copy the clean root: auto, image, overlay or cp")
 	fs.BoolVar(&o.rebuild, "rebuild", false, "build the cached root again")
 	fs.BoolVar(&o.buildOnly, "build-only", false, "only build the cached root and fetch the .debs, then exit")
 	fs.IntVar(&o.jobs, "j", 1, "scenarios run at once (timings are only comparable with 1)")
@@ -83,8 +83,8 @@ func mainErr(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scenarios: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	if o.copyMode != copyAuto && o.copyMode != copyOverlay && o.copyMode != copyCP {
-		fmt.Fprintf(stderr, "scenarios: -copy must be auto, overlay or cp\n")
+	if o.copyMode != copyAuto && o.copyMode != copyImage && o.copyMode != copyOverlay && o.copyMode != copyCP {
+		fmt.Fprintf(stderr, "scenarios: -copy must be auto, image, overlay or cp\n")
 		return 2
 	}
 	if o.jobs < 1 {

@@ -19,7 +19,7 @@ import (
 
 // builderVersion changes whenever the root's make-up (packages or customisation) changes, so a
 // cache built by an older harness is rebuilt instead of silently reused.
-const builderVersion = 4
+const builderVersion = 5
 
 // rootSpec says what the cached root is made of.
 type rootSpec struct {
@@ -36,6 +36,7 @@ type rootMarker struct {
 	Built        time.Time `json:"built"`        // when debootstrap ran
 	InstallTime  time.Time `json:"install_time"` // when the root pretends to have been installed
 	BuildSeconds float64   `json:"build_seconds"`
+	Image        bool      `json:"image"` // DIR.img holds the root as an ext4 image with story times
 }
 
 // rootPackages: a small Debian 12 web server (variant minbase plus these).
@@ -78,6 +79,11 @@ func readMarker(dir string, spec rootSpec) (rootMarker, error) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "etc/os-release")); err != nil || fi.Size() == 0 {
 		return m, fmt.Errorf("cached root at %s is incomplete", dir)
+	}
+	if m.Image {
+		if _, err := os.Stat(imageOf(dir)); err != nil {
+			return m, fmt.Errorf("cached root image: %w", err)
+		}
 	}
 	return m, nil
 }
@@ -129,6 +135,7 @@ func ensureRoot(ctx context.Context, dir string, rebuild bool, logw io.Writer) (
 	if err := removeTree(build); err != nil {
 		return rootMarker{}, err
 	}
+	os.Remove(imageOf(build))
 	start := time.Now()
 	logPath := dir + ".debootstrap.log"
 	logf, err := os.Create(logPath)
@@ -150,18 +157,35 @@ func ensureRoot(ctx context.Context, dir string, rebuild bool, logw io.Writer) (
 	if err != nil {
 		return rootMarker{}, fmt.Errorf("debootstrap failed: %w; last lines of %s:\n%s", err, logPath, tailFile(logPath, 15))
 	}
+	debootEnd := time.Now()
 	fmt.Fprintf(logw, "root: debootstrap done in %s; customising\n", time.Since(start).Round(time.Second))
 	install := start.Add(-installAge).Truncate(time.Second)
-	if err := customize(ctx, Root{Dir: build}, start, install); err != nil {
+	c, err := customize(ctx, Root{Dir: build}, start, debootEnd, install)
+	if err != nil {
 		return rootMarker{}, fmt.Errorf("customising the root: %w", err)
+	}
+	withImage := loopWorks()
+	if withImage {
+		fmt.Fprintln(logw, "root: ext4 image with the story's birth and change times")
+		if err := makeImage(ctx, build, imageOf(build), c); err != nil {
+			return rootMarker{}, fmt.Errorf("root image: %w", err)
+		}
+	} else {
+		fmt.Fprintln(logw, "root: no loop devices here: no image; copies carry the build's birth and change times")
 	}
 	if err := removeTree(dir); err != nil {
 		return rootMarker{}, err
 	}
+	os.Remove(imageOf(dir))
 	if err := os.Rename(build, dir); err != nil {
 		return rootMarker{}, fmt.Errorf("root: %w", err)
 	}
-	m := rootMarker{rootSpec: spec, Built: start.UTC(), InstallTime: install.UTC(), BuildSeconds: time.Since(start).Seconds()}
+	if withImage {
+		if err := os.Rename(imageOf(build), imageOf(dir)); err != nil {
+			return rootMarker{}, fmt.Errorf("root image: %w", err)
+		}
+	}
+	m := rootMarker{rootSpec: spec, Built: start.UTC(), InstallTime: install.UTC(), BuildSeconds: time.Since(start).Seconds(), Image: withImage}
 	data, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(dir+".ready", append(data, '\n'), 0o644); err != nil {
 		return rootMarker{}, fmt.Errorf("root marker: %w", err)

@@ -753,3 +753,35 @@ func TestDocsTableInSync(t *testing.T) {
 		t.Fatal("docs/evaluation.md's scenario table differs from the code: paste the output of `go run ./eval/scenarios -markdown`")
 	}
 }
+
+func TestStoryTimes(t *testing.T) {
+	built := time.Date(2026, 11, 26, 13, 0, 0, 0, time.UTC)
+	install := built.Add(-installAge)
+	c := &customizer{built: built, debootEnd: built.Add(90 * time.Second), install: install,
+		born: map[string]time.Time{"/var/log/kern.log": install.Add(6 * 24 * time.Hour)}}
+	debBirth := built.Add(30 * time.Second) // made by debootstrap
+	custBirth := built.Add(2 * time.Minute) // made by the customisation
+	pkgBuild := time.Date(2025, 5, 5, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, path   string
+		mtime, birth time.Time
+		btime, ctime time.Time
+	}{
+		{"package file", "/usr/sbin/sshd", pkgBuild, debBirth, install.Add(30 * time.Second), install.Add(30 * time.Second)},
+		{"generated at install", "/etc/ssh/ssh_host_rsa_key", install.Add(30 * time.Second), debBirth, install.Add(30 * time.Second), install.Add(30 * time.Second)},
+		{"conffile edited later", "/etc/nginx/sites-available/default", install.Add(24 * time.Hour), debBirth, install.Add(30 * time.Second), install.Add(24 * time.Hour)},
+		{"made in the story", "/home/alice/.ssh/authorized_keys", install.Add(time.Hour), custBirth, install.Add(time.Hour), install.Add(time.Hour)},
+		{"born recorded", "/var/log/kern.log", install.Add(6 * 24 * time.Hour), custBirth, install.Add(6 * 24 * time.Hour), install.Add(6 * 24 * time.Hour)},
+		{"skeleton copy", "/home/bob/.bashrc", pkgBuild, custBirth, install.Add(45 * time.Minute), install.Add(45 * time.Minute)},
+		{"no birth time", "/x", install.Add(time.Hour), time.Time{}, install.Add(time.Hour), install.Add(time.Hour)},
+	}
+	for _, tc := range tests {
+		got := storyTimes(tc.path, tc.mtime, tc.birth, c)
+		if !got.btime.Equal(tc.btime) || !got.ctime.Equal(tc.ctime) {
+			t.Errorf("%s: birth %s change %s, want %s %s", tc.name, got.btime, got.ctime, tc.btime, tc.ctime)
+		}
+		if got.ctime.Before(got.btime) || got.ctime.Before(tc.mtime) && tc.mtime.After(install) {
+			t.Errorf("%s: change time before birth or modification", tc.name)
+		}
+	}
+}

@@ -15,7 +15,8 @@ import (
 
 // Copy modes of the clean root for a scenario.
 const (
-	copyAuto    = "auto"    // overlay when the kernel allows it, else cp
+	copyAuto    = "auto"    // image when there is one and loop devices work, else overlay, else cp
+	copyImage   = "image"   // a copy of the ext4 image (story birth and change times), loop-mounted
 	copyOverlay = "overlay" // an overlay mount: the cached root is the read-only lower layer
 	copyCP      = "cp"      // cp -a --reflink=auto
 )
@@ -39,6 +40,14 @@ func newWorkspace(ctx context.Context, parent, name, base, mode string, logw io.
 		return nil, err
 	}
 	w := &workspace{dir: dir, root: filepath.Join(dir, "root")}
+	if mode == copyImage || mode == copyAuto && imageUsable(base) {
+		err := w.mountImage(ctx, imageOf(base))
+		if err == nil {
+			return w, nil
+		}
+		w.close(false)
+		return nil, err
+	}
 	if mode == copyAuto || mode == copyOverlay {
 		err := w.mountOverlay(base)
 		if err == nil {
@@ -62,6 +71,32 @@ func newWorkspace(ctx context.Context, parent, name, base, mode string, logw io.
 	}
 	w.mode = copyCP
 	return w, nil
+}
+
+// imageUsable says whether the cached root has an image this machine can mount.
+func imageUsable(base string) bool {
+	if !loopWorks() {
+		return false
+	}
+	_, err := os.Stat(imageOf(base))
+	return err == nil
+}
+
+// mountImage copies the root's image (sparse) and loop-mounts the copy read-write.
+func (w *workspace) mountImage(ctx context.Context, img string) error {
+	cp := filepath.Join(w.dir, "root.img")
+	if out, err := exec.CommandContext(ctx, "cp", "--sparse=always", img, cp).CombinedOutput(); err != nil {
+		return fmt.Errorf("copy the root image: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	if err := os.MkdirAll(w.root, 0o755); err != nil {
+		return err
+	}
+	if out, err := exec.CommandContext(ctx, "mount", "-o", "loop", cp, w.root).CombinedOutput(); err != nil {
+		return fmt.Errorf("mount the root image: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	w.mode = copyImage
+	w.mounted = true
+	return nil
 }
 
 // overlayBroken remembers that overlay failed once, so auto mode stops trying.
@@ -108,7 +143,7 @@ func (w *workspace) close(keep bool) error {
 // keepHint tells how to look at and remove a kept workspace.
 func (w *workspace) keepHint() string {
 	if w.mounted {
-		return fmt.Sprintf("kept %s (overlay mounted at %s; remove with: umount %s && rm -rf %s)", w.dir, w.root, w.root, w.dir)
+		return fmt.Sprintf("kept %s (%s mounted at %s; remove with: umount %s && rm -rf %s)", w.dir, w.mode, w.root, w.root, w.dir)
 	}
 	return fmt.Sprintf("kept %s (remove with: rm -rf %s)", w.dir, w.dir)
 }
