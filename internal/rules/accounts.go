@@ -45,8 +45,10 @@ func (s *state) accounts() error {
 				Title: fmt.Sprintf("account %s has user id 0 (root)", u.Name)})
 		}
 		if u.Password == "empty" {
-			s.add(ruleEmptyPassword, finding.Finding{Path: "/etc/shadow", User: u.Name, Evidence: ev, New: newAcct, Time: s.passwdTime(),
-				Title: fmt.Sprintf("account %s has an empty password", u.Name)})
+			// Anyone may log in as an account with a login shell and no password: a back door,
+			// whoever set it.
+			s.add(ruleEmptyPassword, finding.Finding{Path: "/etc/shadow", User: u.Name, Evidence: ev, New: newAcct, Time: s.shadowTime(),
+				Strong: u.LoginShell, Title: fmt.Sprintf("account %s has an empty password", u.Name)})
 		}
 		if serviceAccounts[u.Name] && u.UID != 0 {
 			var what []string
@@ -57,12 +59,23 @@ func (s *state) accounts() error {
 				what = append(what, "a password")
 			}
 			if len(what) > 0 {
-				s.add(ruleSystemShell, finding.Finding{Path: "/etc/passwd", User: u.Name, Evidence: ev, New: newAcct, Time: s.passwdTime(),
+				t := s.passwdTime()
+				if !u.LoginShell {
+					t = s.shadowTime()
+				}
+				s.add(ruleSystemShell, finding.Finding{Path: "/etc/passwd", User: u.Name, Evidence: ev, New: newAcct, Time: t,
 					Title: fmt.Sprintf("service account %s has %s", u.Name, strings.Join(what, " and "))})
+			}
+		} else if u.UID >= 1000 && u.UID < 60000 && u.LoginShell && !s.hasBaseline() {
+			// Without a baseline, an account whose home appeared well after the host was set up
+			// is a new account.
+			if h := s.file(u.Home); h.Type == "dir" && s.afterSetup(max(h.Btime, h.Ctime*boolInt(h.Btime == 0))) {
+				s.add(ruleNewAccount, finding.Finding{Path: u.Home, User: u.Name, Evidence: append(ev, "home folder created "+stamp(max(h.Btime, h.Ctime*boolInt(h.Btime == 0)))+", after the host was set up ("+stamp(s.setupTime())+")"),
+					Time: stampRFC(max(h.Btime, h.Ctime*boolInt(h.Btime == 0))), Title: fmt.Sprintf("account %s was added after the host was set up", u.Name)})
 			}
 		} else if u.UID > 0 && u.UID < 1000 && u.Password == "set" && u.LoginShell {
 			// Other system accounts (postgres, git, ...) may have a shell for su; a password too is unusual.
-			s.add(ruleSystemShell, finding.Finding{Path: "/etc/shadow", User: u.Name, Severity: finding.Medium, Evidence: ev, New: newAcct, Time: s.passwdTime(),
+			s.add(ruleSystemShell, finding.Finding{Path: "/etc/shadow", User: u.Name, Severity: finding.Medium, Evidence: ev, New: newAcct, Time: s.shadowTime(),
 				Title: fmt.Sprintf("system account %s (uid %d) has a password and a login shell", u.Name, u.UID)})
 		}
 	}
@@ -76,9 +89,33 @@ func algText(a string) string {
 	return " (" + a + ")"
 }
 
-// passwdTime is when the account files last changed.
+// passwdTime is when the account list last changed.
 func (s *state) passwdTime() string {
 	return changeTime(s.file("/etc/passwd"))
+}
+
+// shadowTime is when the password file last changed.
+func (s *state) shadowTime() string {
+	return changeTime(s.file("/etc/shadow"))
+}
+
+// setupTime is when the host was set up: the birth (or change) time of /etc/machine-id,
+// written at first boot. Zero when unknown.
+func (s *state) setupTime() int64 {
+	f := s.file("/etc/machine-id")
+	t := int64(0)
+	for _, v := range []int64{f.Btime, f.Mtime, f.Ctime} {
+		if v != 0 && (t == 0 || v < t) {
+			t = v
+		}
+	}
+	return t
+}
+
+// afterSetup reports whether a time (unix ns) is well after the host was set up.
+func (s *state) afterSetup(ns int64) bool {
+	st := s.setupTime()
+	return st != 0 && ns != 0 && ns > st+int64(24*3600*1e9)
 }
 
 // changedSubject reports whether a change of the kind with a subject starting with prefix exists.
@@ -90,5 +127,18 @@ func (s *state) changedSubject(kind, prefix string) bool {
 	}
 	return false
 }
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+var ruleNewAccount = rule(Rule{ID: "accounts.new", Severity: finding.Medium,
+	Title:  "an account was added after the host was set up",
+	Attack: []string{"T1136.001"},
+	Why:    "Intruders add an account of their own to come back. An account added by your team is explained by their session or a change note.",
+	Action: "Check who added it; if nobody did, lock it (nowwhat contain lock-user NAME) and look at its logins."})
 
 var _ = snapshot.User{}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/nowwhat/nowwhat/internal/diff"
@@ -102,7 +103,45 @@ func (s *state) baselineChanges() error {
 				Title:    c.Path + " was replaced and its package's digest rewritten to match"})
 		}
 	}
+	// Lines of one file (hooks, jobs, sudo rules) are one finding per file and kind.
+	lines := map[string][]diff.Change{}
+	var lineOrder []string
 	for _, c := range s.in.Changes {
+		if (c.Kind == "hook" || c.Kind == "sudoers") && c.Path != "" {
+			k := c.Kind + "\x00" + c.Change + "\x00" + c.Path
+			if lines[k] == nil {
+				lineOrder = append(lineOrder, k)
+			}
+			lines[k] = append(lines[k], c)
+		}
+	}
+	for _, k := range lineOrder {
+		cs := lines[k]
+		c := cs[0]
+		if reported[c.Path] {
+			continue
+		}
+		sev, attack := changeSeverity(c)
+		if sev < finding.Low {
+			continue
+		}
+		ev := []string{}
+		for i, x := range cs {
+			if i == 8 {
+				ev = append(ev, fmt.Sprintf("... and %d more", len(cs)-i))
+				break
+			}
+			ev = append(ev, x.Change+": "+x.Subject)
+		}
+		f := s.file(c.Path)
+		s.add(ruleChange, finding.Finding{Path: c.Path, Severity: sev, Attack: attack, Evidence: ev, New: true, Time: changeTime(f),
+			Title: fmt.Sprintf("%d %s lines %s in %s since the baseline", len(cs), c.Kind, c.Change, c.Path)})
+		reported[c.Path] = true
+	}
+	for _, c := range s.in.Changes {
+		if c.Kind == "hook" || c.Kind == "sudoers" {
+			continue
+		}
 		sev, attack := changeSeverity(c)
 		if sev < finding.Low {
 			continue
@@ -133,8 +172,13 @@ func (s *state) baselineChanges() error {
 		if c.Explanation != "" {
 			f.Explained, f.Explanation = true, c.Explanation
 		}
+		if c.Path != "" {
+			f.Time = changeTime(s.file(c.Path))
+		}
 		if c.Kind == "file" {
-			f.Time = stampRFC(atoi64(c.After["ctime"]))
+			if t := atoi64(c.After["ctime"]); t != 0 {
+				f.Time = stampRFC(t)
+			}
 			if c.Change == "modified" && c.Area == "logs" {
 				f.Title = c.Path + " shrank since the baseline"
 			}
@@ -144,11 +188,37 @@ func (s *state) baselineChanges() error {
 	return nil
 }
 
-// logShrinkUnexplained reports whether a log that shrank was not simply rotated (rotation
-// creates or changes NAME.1 at the same time).
+// logShrinkUnexplained reports whether a log that shrank was not simply rotated: rotation
+// changes the other files of the same log (NAME.1, NAME.2.gz, ...) at the same time.
 func (s *state) logShrinkUnexplained(c diff.Change) bool {
+	fam := logFamily(c.Path)
 	for _, o := range s.in.Changes {
-		if o.Kind == "file" && (o.Path == c.Path+".1" || strings.HasPrefix(o.Path, c.Path+".")) && o.Change != "removed" {
+		if o.Kind == "file" && o.Path != c.Path && logFamily(o.Path) == fam {
+			return false
+		}
+	}
+	return true
+}
+
+// logFamily strips rotation suffixes: /var/log/auth.log.2.gz and /var/log/auth.log-20261101
+// are both /var/log/auth.log.
+func logFamily(p string) string {
+	p = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(p, ".gz"), ".xz"), ".zst"), ".bz2")
+	if i := strings.LastIndexByte(p, '.'); i > 0 && allDigits(p[i+1:]) {
+		p = p[:i]
+	}
+	if i := strings.LastIndexByte(p, '-'); i > 0 && len(p)-i-1 == 8 && allDigits(p[i+1:]) {
+		p = p[:i]
+	}
+	return p
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
 			return false
 		}
 	}

@@ -241,9 +241,9 @@ func skipHidden(p string) bool {
 
 func severityFor(f snapshot.File) finding.Severity {
 	if f.Format == "elf" {
-		return finding.High
+		return finding.Critical
 	}
-	return finding.Medium
+	return finding.High
 }
 
 // tmpGroup names the folder that a temporary file belongs to: the first level below the
@@ -349,6 +349,11 @@ func (s *state) indicators() error {
 		}
 		sev := g.sev
 		history := isHistory(ind.Path)
+		if ind.Category == "download-exec" && persistencePlace(ind.Path) && sev < finding.Critical {
+			// Fetching code from the network and running it, on a schedule or at every boot or
+			// login: the way miners and botnets keep themselves alive.
+			sev = finding.Critical
+		}
 		strong := sev == finding.Critical && (ind.Category == "reverse-shell" || ind.Category == "miner") && !history
 		if history && sev > finding.Medium {
 			// A history records what was typed: evidence of what someone did, judged by people.
@@ -374,6 +379,21 @@ func (s *state) indicators() error {
 		s.add(r, finding.Finding{Path: ind.Path, Severity: sev, Strong: strong, Evidence: ev, Attack: attack, Time: changeTime(f), New: s.fileNew(ind.Path), Title: title})
 	}
 	return nil
+}
+
+// persistencePlace reports whether a file is one of the places that make code run again:
+// schedules, services, boot and login scripts, hooks.
+func persistencePlace(p string) bool {
+	for _, d := range []string{"/etc/cron", "/var/spool/cron/", "/var/spool/at", "/etc/systemd/", "/usr/lib/systemd/", "/lib/systemd/",
+		"/etc/init.d/", "/etc/rc.local", "/etc/profile", "/etc/bash.bashrc", "/etc/update-motd.d/", "/etc/apt/apt.conf.d/",
+		"/etc/udev/rules.d/", "/etc/xdg/autostart/"} {
+		if strings.HasPrefix(p, d) {
+			return true
+		}
+	}
+	b := path.Base(p)
+	return strings.Contains(p, "/.config/systemd/") || strings.Contains(p, "/.config/autostart/") ||
+		b == ".bashrc" || b == ".profile" || b == ".bash_profile" || b == ".bash_login" || b == ".zshrc"
 }
 
 func isHistory(p string) bool {

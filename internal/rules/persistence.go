@@ -332,7 +332,17 @@ func (s *state) hooks() error {
 			continue
 		}
 		if strings.Contains(mod, "pam_exec") {
-			s.add(rulePAM, finding.Finding{Path: h.Path, Severity: finding.High, Evidence: []string{fmt.Sprintf("%s line %d: %s", h.Path, h.Line, h.Value)},
+			sev, strong := finding.High, false
+			ev := []string{fmt.Sprintf("%s line %d: %s", h.Path, h.Line, h.Value)}
+			if strings.Contains(h.Value, "expose_authtok") {
+				sev, strong = finding.Critical, true
+				ev = append(ev, "expose_authtok hands every password typed to the program")
+			}
+			if where, ok := pointsOutside(h.Value); ok {
+				sev, strong = finding.Critical, true
+				ev = append(ev, "the program is in a temporary or hidden place: "+where)
+			}
+			s.add(rulePAM, finding.Finding{Path: h.Path, Severity: sev, Strong: strong, Evidence: ev,
 				Time: changeTime(s.file(h.Path)), New: s.fileNew(h.Path), Title: "PAM runs a program (pam_exec) in " + h.Path})
 			continue
 		}
@@ -471,6 +481,12 @@ func (s *state) sshKeys() error {
 		if strings.Contains(k.Options, "command=") {
 			reasons = append(reasons, "forced command: "+k.Options)
 			sev = max(sev, finding.Medium)
+		}
+		if (u.UID == 0 || k.User == "root") && sev < finding.Medium {
+			if kf := s.file(k.File); s.afterSetup(kf.Ctime) {
+				reasons = append(reasons, "the key file changed "+stamp(kf.Ctime)+", after the host was set up ("+stamp(s.setupTime())+")")
+				sev = finding.Medium
+			}
 		}
 		isNew := s.keyNew(k)
 		if isNew {

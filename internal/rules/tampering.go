@@ -112,8 +112,13 @@ func (s *state) fileTimes() error {
 				return nil
 			}
 			// Copies that keep times (cp -a, tar, rsync, container image layers) look the same,
-			// so without a baseline this is a hint, not an alarm.
-			s.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: finding.Low, Time: changeTime(f), New: s.fileNew(f.Path),
+			// so without a baseline this is a hint, not an alarm, except for programs and
+			// scripts in places that run them.
+			sev := finding.Low
+			if (f.Mode&0o111 != 0 || f.Format != "") && underAny(f.Path, timeAreas) {
+				sev = finding.Medium
+			}
+			s.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
 				Evidence: append([]string{fmt.Sprintf("modified %s but created %s", stamp(f.Mtime), stamp(f.Btime))}, fileEvidence(f)...),
 				Title:    f.Path + " claims to be older than it is"})
 		}
