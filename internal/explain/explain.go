@@ -205,7 +205,7 @@ func (e *Explainer) bySession(f *finding.Finding, t time.Time) string {
 			if !e.admins[ev.User] || et.After(t.Add(2*time.Minute)) || et.Before(t.Add(-openSession)) {
 				continue
 			}
-			if mentions(ev.Subject, f.Path, base) || f.User != "" && mentions(ev.Subject, f.User, f.User) && accountRule(f.Rule) {
+			if mentions(ev.Subject, f.Path, base) || f.User != "" && mentionsAll(ev.Subject, f.User) && accountRule(f.Rule) {
 				return fmt.Sprintf("%s ran `sudo %s` at %s (%s line %d)", ev.User, finding.Clip(ev.Subject, 120), et.UTC().Format("2006-01-02 15:04:05 UTC"), ev.File, ev.Line)
 			}
 		}
@@ -241,6 +241,16 @@ func (e *Explainer) bySession(f *finding.Finding, t time.Time) string {
 	}
 	return fmt.Sprintf("during %s's %s session%s (%s, %s; %s line %d)", best.User, best.Via, from,
 		time.Unix(0, best.Start).UTC().Format("2006-01-02 15:04:05 UTC"), end, best.File, best.Line)
+}
+
+// mentionsAll reports whether a command names every account of a comma-separated list.
+func mentionsAll(cmd, users string) bool {
+	for _, u := range strings.Split(users, ",") {
+		if u == "" || !mentions(cmd, u, u) {
+			return false
+		}
+	}
+	return true
 }
 
 func accountRule(r string) bool { return strings.HasPrefix(r, "accounts.") || r == "baseline.change" }

@@ -70,7 +70,7 @@ func (s *state) accounts() error {
 			// Without a baseline, an account whose home appeared well after the host was set up
 			// is a new account.
 			if h := s.file(u.Home); h.Type == "dir" && s.afterSetup(max(h.Btime, h.Ctime*boolInt(h.Btime == 0))) {
-				s.add(ruleNewAccount, finding.Finding{Path: u.Home, User: u.Name, Evidence: append(ev, "home folder created "+stamp(max(h.Btime, h.Ctime*boolInt(h.Btime == 0)))+", after the host was set up ("+stamp(s.setupTime())+")"),
+				s.add(ruleNewAccount, finding.Finding{Path: "/etc/passwd", User: u.Name, Evidence: append(ev, "home folder created "+stamp(max(h.Btime, h.Ctime*boolInt(h.Btime == 0)))+", after the host was set up ("+stamp(s.setupTime())+")"),
 					Time: stampRFC(max(h.Btime, h.Ctime*boolInt(h.Btime == 0))), Title: fmt.Sprintf("account %s was added after the host was set up", u.Name)})
 			}
 		} else if u.UID > 0 && u.UID < 1000 && u.Password == "set" && u.LoginShell {

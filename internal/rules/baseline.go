@@ -175,6 +175,20 @@ func (s *state) baselineChanges() error {
 		if c.Path != "" {
 			f.Time = changeTime(s.file(c.Path))
 		}
+		switch c.Kind {
+		case "account":
+			f.User = subjectName(c.Subject, "user ")
+			f.Time = changeTime(s.file("/etc/passwd"))
+			if len(c.Fields) == 1 && c.Fields[0] == "hash_fp" {
+				f.Time = changeTime(s.file("/etc/shadow"))
+			}
+		case "group":
+			f.User = addedMembers(c)
+			if f.User == "" {
+				f.User = subjectName(c.Subject, "group ")
+			}
+			f.Time = changeTime(s.file("/etc/group"))
+		}
 		if c.Kind == "file" {
 			if t := atoi64(c.After["ctime"]); t != 0 {
 				f.Time = stampRFC(t)
@@ -186,6 +200,30 @@ func (s *state) baselineChanges() error {
 		s.add(ruleChange, f)
 	}
 	return nil
+}
+
+// subjectName takes the name after a prefix in a change's subject ("user bob (uid ...)").
+func subjectName(subject, prefix string) string {
+	rest := strings.TrimPrefix(subject, prefix)
+	if i := strings.IndexByte(rest, ' '); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}
+
+// addedMembers lists the members a group change added.
+func addedMembers(c diff.Change) string {
+	before := map[string]bool{}
+	for _, m := range strings.Split(c.Before["members"], ",") {
+		before[m] = true
+	}
+	var added []string
+	for _, m := range strings.Split(c.After["members"], ",") {
+		if m != "" && !before[m] {
+			added = append(added, m)
+		}
+	}
+	return strings.Join(added, ",")
 }
 
 // logShrinkUnexplained reports whether a log that shrank was not simply rotated: rotation

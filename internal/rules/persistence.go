@@ -318,6 +318,24 @@ func (s *state) persistenceFiles() error {
 }
 
 func (s *state) hooks() error {
+	// Start-up and hook lines that run something from a temporary or hidden place.
+	run, err := snapshot.All[snapshot.Hook](s.in.Cur, "kind IN ('profile', 'motd', 'apt', 'dpkg', 'udev')")
+	if err != nil {
+		return err
+	}
+	for _, h := range run {
+		where, ok := pointsOutside(h.Value)
+		if !ok {
+			continue
+		}
+		if owned, changed := s.ownedOK(h.Path); owned && !changed {
+			continue
+		}
+		f := s.file(h.Path)
+		s.add(ruleStartup, finding.Finding{Path: h.Path, Severity: finding.High, User: homeUser(h.Path),
+			Evidence: append([]string{fmt.Sprintf("%s line %d: %s", h.Path, h.Line, finding.Clip(h.Value, 300)), "it runs something from " + where + " (temporary or hidden place)"}, fileEvidence(f)...),
+			Time:     changeTime(f), New: s.fileNew(h.Path), Title: fmt.Sprintf("%s %s runs %s", h.Kind, h.Path, where)})
+	}
 	hooks, err := snapshot.All[snapshot.Hook](s.in.Cur, "kind = 'pam'")
 	if err != nil {
 		return err
