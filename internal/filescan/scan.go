@@ -106,6 +106,7 @@ type scanner struct {
 
 type queued struct {
 	dir   *hostfs.Dir
+	dev   uint64 // device of dir: a subdirectory on another is a mount point
 	rule  *Rule
 	depth int // depth below the rule's top (top = 0)
 	limit int // maximum depth, -1 none
@@ -224,7 +225,11 @@ func (s *scanner) top(r *Rule) {
 	if r.Home {
 		limit = homeDepth
 	}
-	s.push(queued{dir: d, rule: r, depth: 0, limit: limit})
+	if fs := d.PseudoFS(); fs != "" {
+		d.Close()
+		return
+	}
+	s.push(queued{dir: d, dev: st.Dev, rule: r, depth: 0, limit: limit})
 }
 
 func (s *scanner) push(q queued) {
@@ -312,6 +317,14 @@ func (s *scanner) walk(q queued) {
 				}
 				continue
 			}
+			if st.Dev != q.dev {
+				// A mount point: never walk into proc, sysfs and their kind (a chroot's /proc
+				// mounted inside the tree would make the walk endless).
+				if fs := sub.PseudoFS(); fs != "" {
+					sub.Close()
+					continue
+				}
+			}
 			limit := q.limit
 			if q.rule.Home || q.rule.Homes {
 				rel := relTo(p, q)
@@ -319,7 +332,7 @@ func (s *scanner) walk(q queued) {
 					limit = depth + n - 1
 				}
 			}
-			next := queued{dir: sub, rule: q.rule, depth: depth, limit: limit}
+			next := queued{dir: sub, dev: st.Dev, rule: q.rule, depth: depth, limit: limit}
 			s.qmu.Lock()
 			full := len(s.queue) >= maxQueued
 			if !full {

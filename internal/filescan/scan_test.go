@@ -359,3 +359,26 @@ func TestScanGrowingFile(t *testing.T) {
 		}
 	}
 }
+
+// TestScanSkipsMountedProc: a proc file system mounted inside the tree (a chroot's /proc) is
+// not walked. Needs root to mount; skipped otherwise.
+func TestScanSkipsMountedProc(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting proc needs root")
+	}
+	r := fixture.New(t)
+	r.MkdirAll("/var/tmp/chroot/proc", 0o755)
+	if err := syscall.Mount("proc", r.Path("/var/tmp/chroot/proc"), "proc", 0, ""); err != nil {
+		t.Skipf("cannot mount proc here: %v", err)
+	}
+	defer syscall.Unmount(r.Path("/var/tmp/chroot/proc"), syscall.MNT_DETACH)
+	files, _ := scan(t, r, Options{Rules: []Rule{{Path: "/var/tmp", Hash: true}}})
+	if _, ok := files["/var/tmp/chroot/proc"]; !ok {
+		t.Error("the mount point itself is not recorded")
+	}
+	for p := range files {
+		if strings.HasPrefix(p, "/var/tmp/chroot/proc/") {
+			t.Fatalf("walked into a mounted proc: %s", p)
+		}
+	}
+}

@@ -248,6 +248,28 @@ func openatRetry(dirfd int, base string, flags int) (int, error) {
 	}
 }
 
+// pseudoFS are kernel and virtual file systems whose "files" are not the host's data: walking
+// them is endless or has side effects (reading /proc/kcore, triggering automounts).
+var pseudoFS = map[int64]string{
+	unix.PROC_SUPER_MAGIC: "proc", unix.SYSFS_MAGIC: "sysfs", unix.CGROUP_SUPER_MAGIC: "cgroup",
+	unix.CGROUP2_SUPER_MAGIC: "cgroup2", unix.DEBUGFS_MAGIC: "debugfs", unix.TRACEFS_MAGIC: "tracefs",
+	unix.SECURITYFS_MAGIC: "securityfs", unix.PSTOREFS_MAGIC: "pstore", unix.BPF_FS_MAGIC: "bpf",
+	0x62656570: "configfs", 0x65735543: "fusectl", 0x19800202: "mqueue",
+	unix.BINFMTFS_MAGIC: "binfmt_misc", unix.NSFS_MAGIC: "nsfs", unix.EFIVARFS_MAGIC: "efivarfs",
+	unix.SELINUX_MAGIC: "selinuxfs", unix.AUTOFS_SUPER_MAGIC: "autofs", unix.DEVPTS_SUPER_MAGIC: "devpts",
+	unix.HUGETLBFS_MAGIC: "hugetlbfs",
+}
+
+// PseudoFS names the kernel or virtual file system the directory is on ("proc", "sysfs",
+// "autofs", ...), or "" for an ordinary one.
+func (d *Dir) PseudoFS() string {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(d.fd, &st); err != nil {
+		return ""
+	}
+	return pseudoFS[int64(st.Type)]
+}
+
 // Fstat describes an open file (to notice a file that changed while it was read).
 func Fstat(f *os.File) (Stat, error) {
 	st, err := statx(int(f.Fd()), "", unix.AT_EMPTY_PATH)
