@@ -249,7 +249,9 @@ func openatRetry(dirfd int, base string, flags int) (int, error) {
 }
 
 // pseudoFS are kernel and virtual file systems whose "files" are not the host's data: walking
-// them is endless or has side effects (reading /proc/kcore, triggering automounts).
+// them is endless or has side effects (reading /proc/kmsg blocks, /proc/kcore is huge, autofs
+// triggers mounts). FUSE is among them: a user-space file system can block a read forever or
+// answer differently each time, so one mounted inside the tree is recorded, not walked.
 var pseudoFS = map[int64]string{
 	unix.PROC_SUPER_MAGIC: "proc", unix.SYSFS_MAGIC: "sysfs", unix.CGROUP_SUPER_MAGIC: "cgroup",
 	unix.CGROUP2_SUPER_MAGIC: "cgroup2", unix.DEBUGFS_MAGIC: "debugfs", unix.TRACEFS_MAGIC: "tracefs",
@@ -257,7 +259,7 @@ var pseudoFS = map[int64]string{
 	0x62656570: "configfs", 0x65735543: "fusectl", 0x19800202: "mqueue",
 	unix.BINFMTFS_MAGIC: "binfmt_misc", unix.NSFS_MAGIC: "nsfs", unix.EFIVARFS_MAGIC: "efivarfs",
 	unix.SELINUX_MAGIC: "selinuxfs", unix.AUTOFS_SUPER_MAGIC: "autofs", unix.DEVPTS_SUPER_MAGIC: "devpts",
-	unix.HUGETLBFS_MAGIC: "hugetlbfs",
+	unix.HUGETLBFS_MAGIC: "hugetlbfs", unix.FUSE_SUPER_MAGIC: "fuse",
 }
 
 // PseudoFS names the kernel or virtual file system the directory is on ("proc", "sysfs",
