@@ -12,13 +12,13 @@ command -v debsums >/dev/null || { echo "debsums not installed (apt-get install 
 CGO_ENABLED=0 go build -o "$OUT/nowwhat" ./cmd/nowwhat
 RATE=$(go run ./bench/md5rate)
 # files and bytes that dpkg recorded digests for (merged-/usr paths resolved by the shell)
-cat /var/lib/dpkg/info/*.md5sums | awk '{ $1=""; sub(/^ +/, ""); print "/" $0 }' | sort -u >"$OUT/paths"
+cat /var/lib/dpkg/info/*.md5sums 2>/dev/null | awk '{ $1=""; sub(/^ +/, ""); print "/" $0 }' | sort -u >"$OUT/paths"
 PKGS=$(ls /var/lib/dpkg/info/*.md5sums | wc -l)
 FILES=$(wc -l <"$OUT/paths")
-BYTES=$(tr '\n' '\0' <"$OUT/paths" | xargs -0 stat -L -c %s 2>/dev/null | awk '{s+=$1} END {printf "%.0f", s}')
+BYTES=$( (tr '\n' '\0' <"$OUT/paths" | xargs -0 stat -L -c %s 2>/dev/null || true) | awk '{s+=$1} END {printf "%.0f", s}')
 echo "$PKGS packages with digests, $FILES files, $(awk -v b="$BYTES" 'BEGIN{printf "%.2f GB", b/1e9}'), $CORES cores"
 echo "warming the page cache..."
-tr '\n' '\0' <"$OUT/paths" | xargs -0 cat >/dev/null 2>&1 || true
+(tr '\n' '\0' <"$OUT/paths" | xargs -0 cat >/dev/null 2>&1) || true
 
 /usr/bin/time -f "%e %M %P" -o "$OUT/debsums.time" debsums -s >"$OUT/debsums.out" 2>&1 || true
 /usr/bin/time -f "%e %M %P" -o "$OUT/nowwhat.time" "$OUT/nowwhat" check --packages -q --format json >"$OUT/nowwhat.json" || true

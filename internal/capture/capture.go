@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,10 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	}
 	var ran []string
 	md5s := &md5Paths{Sink: w, paths: map[string]bool{}}
+	if opt.PackagesOnly {
+		// Package verification: hash each file as soon as the database names it.
+		return takePackages(ctx, fsys, w, env, first, md5s, opt, sum, start)
+	}
 	for _, c := range first {
 		e := *env
 		e.Sink = md5s
@@ -196,6 +201,45 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	return sum, err
 }
 
+// takePackages records the package database and verifies every file it lists with a digest,
+// hashing while the database is still being read (nowwhat check --packages).
+func takePackages(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, env *collector.Env, cols []collector.Collector,
+	md5s *md5Paths, opt Options, sum Summary, start time.Time) (Summary, error) {
+	// Little is kept in memory here: trade a little more of it for less collector work.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	paths := make(chan string, 1024)
+	var mu sync.Mutex
+	md5s.stream, md5s.mu = paths, &mu
+	go func() {
+		defer close(paths)
+		for _, c := range cols {
+			if c.Name() != "packages" {
+				continue
+			}
+			e := *env
+			e.Sink = md5s
+			if err := c.Collect(ctx, &e); err != nil {
+				w.Problem(c.Name(), "", err)
+			}
+		}
+	}()
+	fopt := filescan.Options{MD5Only: true, Stats: opt.Stats, MaxHashSize: opt.MaxHashSize,
+		MD5: func(p string) bool { return true },
+		Expected: func(p string) string {
+			mu.Lock()
+			defer mu.Unlock()
+			return md5s.digest[p]
+		}}
+	err := filescan.HashList(ctx, fsys, w, paths, fopt)
+	w.SetMeta("collectors", "files packages")
+	w.SetMeta("scope", "files recorded by the package managers")
+	sum.Files, sum.Hashed, sum.Bytes = opt.Stats.Files.Load(), opt.Stats.Hashed.Load(), opt.Stats.Bytes.Load()
+	sum.Problems = opt.Stats.Problems.Load()
+	sum.Duration = time.Since(start)
+	w.SetMeta("duration_s", fmt.Sprintf("%.3f", sum.Duration.Seconds()))
+	return sum, err
+}
+
 // packageScope is the folders (two levels deep) that hold files with a package digest.
 func packageScope(paths map[string]bool) []filescan.Rule {
 	seen := map[string]bool{}
@@ -217,12 +261,28 @@ func packageScope(paths map[string]bool) []filescan.Rule {
 // md5Paths passes records on and notes the paths whose package records an MD5 digest.
 type md5Paths struct {
 	snapshot.Sink
-	paths map[string]bool
+	paths  map[string]bool
+	stream chan<- string     // when set, each new path is sent here too (package verification)
+	digest map[string]string // package verification: the digest recorded for each path
+	mu     *sync.Mutex       // guards digest while verification reads it
 }
 
 func (m *md5Paths) Put(rec any) {
-	if pf, ok := rec.(snapshot.PackageFile); ok && pf.Alg == "md5" && pf.Digest != "" {
+	pf, ok := rec.(snapshot.PackageFile)
+	if ok && m.stream != nil && pf.Alg == "" {
+		return // package verification needs no ownership-only records
+	}
+	if ok && pf.Alg == "md5" && pf.Digest != "" && !m.paths[pf.Path] {
 		m.paths[pf.Path] = true
+		if m.stream != nil {
+			m.mu.Lock()
+			if m.digest == nil {
+				m.digest = map[string]string{}
+			}
+			m.digest[pf.Path] = pf.Digest
+			m.mu.Unlock()
+			m.stream <- pf.Path
+		}
 	}
 	m.Sink.Put(rec)
 }

@@ -87,7 +87,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	in := &rules.Input{Cur: cur, Base: base}
 	if opt.PackagesOnly {
-		in.Only = []string{"integrity."}
+		in.Only = []string{"integrity.modified-"}
 	}
 	if base != nil {
 		res, err := diff.Compare(ctx, base, cur, diff.Options{})
@@ -104,8 +104,10 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	for _, n := range opt.Notes {
 		notes = append(notes, explain.Note{Time: n.Time, Operator: n.Operator, Text: n.Text, Paths: n.Paths})
 	}
-	ex, err := explain.New(cur, base, notes)
-	if err != nil {
+	var ex *explain.Explainer
+	if opt.PackagesOnly {
+		ex = explain.None()
+	} else if ex, err = explain.New(cur, base, notes); err != nil {
 		return nil, err
 	}
 	ex.Apply(fs)

@@ -87,7 +87,6 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (for developers)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
-	var stopProfile func()
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if cpuProfile == "" {
 			return nil
@@ -102,11 +101,6 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 		}
 		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 		return nil
-	}
-	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
-		if stopProfile != nil {
-			stopProfile()
-		}
 	}
 	root.AddGroup(&cobra.Group{ID: "steps", Title: "Response steps:"}, &cobra.Group{ID: "keys", Title: "Keys and baselines:"})
 
@@ -123,11 +117,17 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 	return root
 }
 
+// stopProfile ends a --cpuprofile run, whatever the command's outcome.
+var stopProfile func()
+
 // Main runs nowwhat with args and returns the exit status.
 func Main(args []string) int {
 	root := New(os.Stdout, os.Stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	if stopProfile != nil {
+		stopProfile()
+	}
 	if err == nil {
 		return 0
 	}

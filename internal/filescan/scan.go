@@ -49,7 +49,10 @@ type Options struct {
 	// MD5Only hashes only the files MD5 selects, with MD5 alone (package verification, the
 	// way debsums does it); other files are recorded without a hash.
 	MD5Only bool
-	Workers int // hashing goroutines (0: one per core)
+	// Expected, when set with MD5Only, gives the digest a package recorded for a path; files
+	// that match it are counted but not recorded (only what differs is worth a record).
+	Expected func(path string) string
+	Workers  int // hashing goroutines (0: one per core)
 	// Reuse, when set, gives the former record of a path; a file whose size, mtime, ctime and
 	// inode are unchanged keeps its former hash without being read.
 	Reuse func(path string) (Previous, bool)
@@ -424,8 +427,9 @@ func (s *scanner) file(q queued, name string, rec snapshot.File, st hostfs.Stat)
 func (s *scanner) hash(j hashJob, buf []byte) {
 	defer j.f.Close()
 	rec := j.rec
-	// File capabilities only act on executables; skip the lookup for others.
-	if j.st.Perm()&0o111 != 0 {
+	// File capabilities only act on executables; skip the lookup for others (and in package
+	// verification, which does not judge them).
+	if j.st.Perm()&0o111 != 0 && !s.opt.MD5Only {
 		if caps, err := hostfs.Getxattr(j.f, "security.capability"); err == nil && len(caps) > 0 {
 			rec.Caps = DecodeCaps(caps)
 		}
@@ -457,9 +461,10 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	default:
 		w = io.MultiWriter(ws...)
 	}
-	var head [4]byte
-	if k, _ := j.f.ReadAt(head[:], 0); k >= 2 {
-		rec.Format = formatOf(head[:k])
+	// The format is read from the first bytes; package verification only needs it for the
+	// files that differ (below).
+	if !s.opt.MD5Only {
+		rec.Format = sniff(j.f)
 	}
 	var n int64
 	var err error
@@ -483,6 +488,14 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	}
 	if m != nil {
 		rec.MD5 = hex.EncodeToString(m.Sum(nil))
+		if s.opt.Expected != nil && s.opt.Expected(rec.Path) == rec.MD5 {
+			s.stats.Hashed.Add(1)
+			s.stats.Files.Add(1)
+			return
+		}
+		if s.opt.MD5Only {
+			rec.Format = sniff(j.f)
+		}
 	}
 	s.stats.Hashed.Add(1)
 	if after, err := hostfs.Fstat(j.f); err == nil {
@@ -498,6 +511,15 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 	if inspect {
 		s.opt.Inspector(rec.Path, kept.Bytes())
 	}
+}
+
+// sniff reads a file's first bytes and names its format.
+func sniff(f *os.File) string {
+	var head [4]byte
+	if k, _ := f.ReadAt(head[:], 0); k >= 2 {
+		return formatOf(head[:k])
+	}
+	return ""
 }
 
 // formatOf names a file's format from its first bytes: "elf" for executables and libraries,
@@ -535,7 +557,7 @@ func hashMapped(f *os.File, size int64, w io.Writer) (n int64, err error) {
 	fd := int(f.Fd())
 	for off := int64(0); off < size; off += mapWindow {
 		length := min(size-off, mapWindow)
-		data, err := unix.Mmap(fd, off, int(length), unix.PROT_READ, unix.MAP_SHARED)
+		data, err := unix.Mmap(fd, off, int(length), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
 		if err != nil {
 			if _, serr := f.Seek(off, io.SeekStart); serr != nil {
 				return n, err

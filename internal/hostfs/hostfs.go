@@ -183,6 +183,30 @@ func checkReg(fd int, name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), Clean(name)), nil
 }
 
+// OpenStat opens a regular file for reading and describes it, with one path resolution (links
+// followed inside the root). Something other than a regular file gives ErrNotRegular (and is
+// closed at once, never read).
+func (f *FS) OpenStat(name string) (*os.File, Stat, error) {
+	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY
+	fd, err := f.openIn(name, flags|unix.O_NOATIME)
+	if err == unix.EPERM {
+		fd, err = f.openIn(name, flags)
+	}
+	if err != nil {
+		return nil, Stat{}, pathErr("open", name, err)
+	}
+	st, err := statx(fd, "", unix.AT_EMPTY_PATH)
+	if err != nil {
+		unix.Close(fd)
+		return nil, Stat{}, pathErr("stat", name, err)
+	}
+	if !st.IsRegular() {
+		unix.Close(fd)
+		return nil, st, pathErr("open", name, ErrNotRegular)
+	}
+	return os.NewFile(uintptr(fd), Clean(name)), st, nil
+}
+
 // Open opens a regular file for reading. Links are followed inside the root only.
 func (f *FS) Open(name string) (*os.File, error) { return f.openReg(name) }
 

@@ -66,7 +66,11 @@ func Analyze(ctx context.Context, in *Input) ([]finding.Finding, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
-	for _, r := range analyzers {
+	run := analyzers
+	if len(in.Only) == 1 && in.Only[0] == "integrity.modified-" {
+		run = []func(*state) error{(*state).integrity} // package verification alone
+	}
+	for _, r := range run {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -189,6 +193,9 @@ func (s *state) load() error {
 	if err != nil {
 		return err
 	}
+	if len(s.in.Only) > 0 {
+		return nil // package verification needs only the package database
+	}
 	if s.users, err = snapshot.All[snapshot.User](r, ""); err != nil {
 		return err
 	}
@@ -202,8 +209,10 @@ func (s *state) load() error {
 		s.taken = t
 	}
 	s.skipped = map[string]int{}
-	if err := s.findNested(); err != nil {
-		return err
+	if len(s.in.Only) == 0 {
+		if err := s.findNested(); err != nil {
+			return err
+		}
 	}
 	s.changed, s.added = map[string]diff.Change{}, map[string]bool{}
 	for _, c := range s.in.Changes {
