@@ -261,7 +261,15 @@ func run(ctx context.Context, o options, selected []*Scenario, stdout, stderr io
 
 	outPath := o.out
 	if outPath == "" {
-		outPath = filepath.Join(os.TempDir(), "nowwhat-eval-results-"+started.UTC().Format("20060102T150405Z")+".json")
+		// Not in the temporary folder: the results quote attack samples (a miner's pool URL,
+		// reverse shells), which nowwhat check on this machine would rightly flag.
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		dir = filepath.Join(dir, "nowwhat-eval")
+		os.MkdirAll(dir, 0o700)
+		outPath = filepath.Join(dir, "results-"+started.UTC().Format("20060102T150405Z")+".json")
 	}
 	doc := struct {
 		Started  time.Time  `json:"started"`

@@ -122,7 +122,9 @@ func inspector(sink snapshot.Sink) func(string, []byte) {
 		// settings: their lines often just mention paths and commands.
 		dataOnly := inTmpDir(p) && !looksLikeScript(data) && !scriptExt[ext]
 		for _, m := range indicator.Scan(data) {
-			if dataOnly && m.Category != "miner" {
+			// In data files only a pool address is specific enough: words such as "xmrig" or
+			// "donate-level" also appear in notes, reports and documentation.
+			if dataOnly && m.Rule != "miner.stratum-url" && m.Rule != "miner.pool-host" {
 				continue
 			}
 			sink.Put(snapshot.Indicator{Path: p, Rule: m.Rule, Category: m.Category, Severity: strings.ToLower(m.Severity),
