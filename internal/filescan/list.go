@@ -7,6 +7,9 @@ import (
 	"runtime/debug"
 	"sync"
 
+	md5simd "github.com/minio/md5-simd"
+	"golang.org/x/sys/cpu"
+
 	"github.com/nowwhat/nowwhat/internal/hostfs"
 	"github.com/nowwhat/nowwhat/internal/snapshot"
 )
@@ -24,6 +27,30 @@ func HashList(ctx context.Context, fsys *hostfs.FS, sink snapshot.Sink, paths <-
 		opt.Stats = &Stats{}
 	}
 	s := &scanner{fs: fsys, sink: sink, opt: opt, stats: opt.Stats, exclude: map[string]bool{}, jobs: make(chan hashJob, 64), ctx: ctx}
+	// MD5 alone is the whole cost of package verification, and most of the bytes are in a few
+	// hundred big files: those are hashed side by side in the SIMD lanes of the cores
+	// (minio/md5-simd), which pays off only with many long streams in flight.
+	var big chan hashJob
+	var bigWorkers sync.WaitGroup
+	if opt.MD5Only && cpu.X86.HasAVX2 {
+		srv := md5simd.NewServer()
+		defer srv.Close()
+		big = make(chan hashJob, 64)
+		for i := 0; i < 16; i++ {
+			bigWorkers.Add(1)
+			go func() {
+				defer bigWorkers.Done()
+				debug.SetPanicOnFault(true)
+				buf := make([]byte, 256<<10)
+				for j := range big {
+					h := srv.NewHash()
+					s.hashWith(j, buf, h)
+					h.Close()
+				}
+			}()
+		}
+		s.big = big
+	}
 	var hashers sync.WaitGroup
 	for i := 0; i < opt.Workers; i++ {
 		hashers.Add(1)
@@ -58,9 +85,16 @@ func HashList(ctx context.Context, fsys *hostfs.FS, sink snapshot.Sink, paths <-
 	openers.Wait()
 	s.stats.WalkDone.Store(true)
 	close(s.jobs)
+	if big != nil {
+		close(big)
+	}
 	hashers.Wait()
+	bigWorkers.Wait()
 	return ctx.Err()
 }
+
+// bigFile is the size from which package verification hashes a file in the SIMD lanes.
+const bigFile = 1 << 20
 
 func (s *scanner) listed(p string) {
 	if !s.opt.NoHash {
@@ -73,6 +107,10 @@ func (s *scanner) listed(p string) {
 				return
 			}
 			s.stats.Seen.Add(st.Size)
+			if s.big != nil && st.Size >= bigFile {
+				s.big <- hashJob{f: f, rec: record(p, st), st: st}
+				return
+			}
 			s.jobs <- hashJob{f: f, rec: record(p, st), st: st}
 			return
 		}

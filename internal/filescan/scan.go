@@ -99,6 +99,7 @@ type scanner struct {
 	stats   *Stats
 	exclude map[string]bool
 	globs   []string
+	big     chan<- hashJob // package verification: big files, hashed in SIMD lanes
 	jobs    chan hashJob
 	queue   []queued
 	qmu     sync.Mutex
@@ -424,7 +425,10 @@ func (s *scanner) file(q queued, name string, rec snapshot.File, st hostfs.Stat)
 	s.jobs <- hashJob{f: f, rec: rec, st: st}
 }
 
-func (s *scanner) hash(j hashJob, buf []byte) {
+func (s *scanner) hash(j hashJob, buf []byte) { s.hashWith(j, buf, nil) }
+
+// hashWith hashes a file; md5h, when set, is the MD5 to use (a SIMD lane).
+func (s *scanner) hashWith(j hashJob, buf []byte, md5h hash.Hash) {
 	defer j.f.Close()
 	rec := j.rec
 	// File capabilities only act on executables; skip the lookup for others (and in package
@@ -447,7 +451,10 @@ func (s *scanner) hash(j hashJob, buf []byte) {
 		ws = append(ws, h)
 	}
 	if s.opt.MD5 != nil && s.opt.MD5(rec.Path) {
-		m = md5.New()
+		m = md5h
+		if m == nil {
+			m = md5.New()
+		}
 		ws = append(ws, m)
 	}
 	if keep || inspect {

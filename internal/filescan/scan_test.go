@@ -3,6 +3,8 @@ package filescan
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -380,5 +382,54 @@ func TestScanSkipsMountedProc(t *testing.T) {
 		if strings.HasPrefix(p, "/var/tmp/chroot/proc/") {
 			t.Fatalf("walked into a mounted proc: %s", p)
 		}
+	}
+}
+
+// TestHashListMD5: package verification hashes small and big files (SIMD lanes for the big
+// ones where the CPU has them) to the same MD5 as crypto/md5, and records only what differs.
+func TestHashListMD5(t *testing.T) {
+	r := fixture.New(t)
+	small := "small file\n"
+	bigData := bytes.Repeat([]byte("0123456789abcdef"), 3<<16) // 3 MiB
+	r.File("/usr/bin/small", small, 0o755)
+	r.File("/usr/lib/big.so", string(bigData), 0o644)
+	r.File("/usr/lib/big2.so", string(bigData[:2<<20]), 0o644)
+	fsys, err := hostfs.Open(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	want := map[string]string{
+		"/usr/bin/small":   fmt.Sprintf("%x", md5.Sum([]byte(small))),
+		"/usr/lib/big.so":  fmt.Sprintf("%x", md5.Sum(bigData)),
+		"/usr/lib/big2.so": fmt.Sprintf("%x", md5.Sum(bigData[:2<<20])),
+	}
+	expected := map[string]string{"/usr/bin/small": want["/usr/bin/small"], "/usr/lib/big.so": "00000000000000000000000000000000", "/usr/lib/big2.so": want["/usr/lib/big2.so"]}
+	paths := make(chan string, 4)
+	for _, p := range []string{"/usr/bin/small", "/usr/lib/big.so", "/usr/lib/big2.so", "/usr/lib/missing.so"} {
+		paths <- p
+	}
+	close(paths)
+	rec := &collector.Recorder{}
+	err = HashList(context.Background(), fsys, rec, paths, Options{MD5Only: true, MD5: func(string) bool { return true },
+		Expected: func(p string) string { return expected[p] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]snapshot.File{}
+	for _, f := range collector.Of[snapshot.File](rec) {
+		got[f.Path] = f
+	}
+	if f, ok := got["/usr/lib/big.so"]; !ok || f.MD5 != want["/usr/lib/big.so"] || f.SHA256 != "" {
+		t.Errorf("differing big file: %+v", f)
+	}
+	if _, ok := got["/usr/bin/small"]; ok {
+		t.Error("a matching file was recorded")
+	}
+	if _, ok := got["/usr/lib/big2.so"]; ok {
+		t.Error("a matching big file was recorded")
+	}
+	if f := got["/usr/lib/missing.so"]; f.Note != "missing" {
+		t.Errorf("missing file: %+v", f)
 	}
 }
