@@ -139,7 +139,7 @@ func ParseAptConf(data []byte) ([]AptItem, error) {
 		case len(stmt) == 1 && (first.kind == 's' || prefix != ""):
 			// A bare value inside a block: an element of the block's list.
 			if prefix == "" {
-				bad.add(first.line)
+				bad.Add(first.line)
 				return
 			}
 			out = append(out, AptItem{Line: first.line, Key: prefix, Value: first.text})
@@ -147,7 +147,7 @@ func ParseAptConf(data []byte) ([]AptItem, error) {
 			v := strings.Join(values, " ")
 			out = append(out, AptItem{Line: stmt[len(stmt)-1].line, Key: joinKey(prefix, first.text), Value: v})
 		default:
-			bad.add(first.line)
+			bad.Add(first.line)
 		}
 	}
 	for _, t := range toks {
@@ -161,24 +161,24 @@ func ParseAptConf(data []byte) ([]AptItem, error) {
 				name = stmt[0].text
 			case len(stmt) == 0:
 			default:
-				bad.add(stmt[0].line)
+				bad.Add(stmt[0].line)
 			}
 			stmt = stmt[:0]
 			if len(stack) >= maxAptDepth {
-				bad.add(t.line)
-				return out, bad.err()
+				bad.Add(t.line)
+				return out, bad.Err()
 			}
 			stack = append(stack, name)
 		case '}':
 			flush() // a last statement without ";"
 			if len(stack) == 0 {
-				bad.add(t.line)
+				bad.Add(t.line)
 				continue
 			}
 			stack = stack[:len(stack)-1]
 		default:
 			if t.kind == 's' && !t.closed {
-				bad.add(t.line)
+				bad.Add(t.line)
 				continue
 			}
 			stmt = append(stmt, t)
@@ -188,10 +188,10 @@ func ParseAptConf(data []byte) ([]AptItem, error) {
 		line := toks[len(toks)-1].line
 		flush()
 		if len(stack) > 0 {
-			bad.add(line)
+			bad.Add(line)
 		}
 	}
-	return out, bad.err()
+	return out, bad.Err()
 }
 
 // aptHookKey matches the options whose values APT, dpkg or the apt tools run as commands.

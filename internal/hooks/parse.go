@@ -5,44 +5,14 @@
 package hooks
 
 import (
-	"fmt"
+	"github.com/nowwhat/nowwhat/internal/textline"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
 // LineError lists the lines of a file that were not understood (and were skipped).
-type LineError struct {
-	Lines []int // at most 20
-	Count int
-}
-
-func (e *LineError) Error() string {
-	nums := make([]string, len(e.Lines))
-	for i, l := range e.Lines {
-		nums[i] = strconv.Itoa(l)
-	}
-	more := ""
-	if e.Count > len(e.Lines) {
-		more = fmt.Sprintf(" and %d more", e.Count-len(e.Lines))
-	}
-	return fmt.Sprintf("malformed lines skipped: %s%s", strings.Join(nums, ", "), more)
-}
-
-func (e *LineError) add(n int) {
-	e.Count++
-	if len(e.Lines) < 20 {
-		e.Lines = append(e.Lines, n)
-	}
-}
-
-func (e *LineError) err() error {
-	if e.Count == 0 {
-		return nil
-	}
-	return e
-}
+type LineError = textline.Skipped
 
 // Item is one value found in a file, with the line it starts on.
 type Item struct {
@@ -190,12 +160,12 @@ func ParsePAM(data []byte, withService bool) ([]Item, error) {
 			continue
 		}
 		if !ok {
-			bad.add(start)
+			bad.Add(start)
 			continue
 		}
 		if toks[0] == "@include" {
 			if len(toks) != 2 {
-				bad.add(start)
+				bad.Add(start)
 				continue
 			}
 			out = append(out, Item{Line: start, Value: "@include " + toks[1]})
@@ -206,12 +176,12 @@ func ParsePAM(data []byte, withService bool) ([]Item, error) {
 			rule = toks[1:]
 		}
 		if len(rule) < 3 || !pamTypes[strings.ToLower(strings.TrimPrefix(rule[0], "-"))] {
-			bad.add(start)
+			bad.Add(start)
 			continue
 		}
 		out = append(out, Item{Line: start, Value: truncate(strings.Join(toks, " "), MaxValue)})
 	}
-	return out, bad.err()
+	return out, bad.Err()
 }
 
 // secretAssignment finds an assignment of something that looks like a secret: a name holding

@@ -109,12 +109,12 @@ func ParseUdevRules(data []byte) ([]UdevPair, error) {
 		}
 		pairs, ok := parseUdevLine(l, start)
 		if !ok {
-			bad.add(start)
+			bad.Add(start)
 			continue
 		}
 		out = append(out, pairs...)
 	}
-	return out, bad.err()
+	return out, bad.Err()
 }
 
 // UdevPrograms filters the pairs that run a program: RUN (any {type}, added or assigned),

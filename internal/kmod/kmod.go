@@ -5,7 +5,7 @@
 package kmod
 
 import (
-	"fmt"
+	"github.com/nowwhat/nowwhat/internal/textline"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,36 +13,7 @@ import (
 )
 
 // LineError lists the lines of a file that were not understood (and were skipped).
-type LineError struct {
-	Lines []int // at most 20
-	Count int
-}
-
-func (e *LineError) Error() string {
-	nums := make([]string, len(e.Lines))
-	for i, l := range e.Lines {
-		nums[i] = strconv.Itoa(l)
-	}
-	more := ""
-	if e.Count > len(e.Lines) {
-		more = fmt.Sprintf(" and %d more", e.Count-len(e.Lines))
-	}
-	return fmt.Sprintf("malformed lines skipped: %s%s", strings.Join(nums, ", "), more)
-}
-
-func (e *LineError) add(n int) {
-	e.Count++
-	if len(e.Lines) < 20 {
-		e.Lines = append(e.Lines, n)
-	}
-}
-
-func (e *LineError) err() error {
-	if e.Count == 0 {
-		return nil
-	}
-	return e
-}
+type LineError = textline.Skipped
 
 // Loaded is one line of /proc/modules.
 type Loaded struct {
@@ -67,12 +38,12 @@ func ParseProcModules(data []byte) ([]Loaded, error) {
 			continue
 		}
 		if len(f) < 2 {
-			bad.add(i + 1)
+			bad.Add(i + 1)
 			continue
 		}
 		size, err := strconv.ParseInt(f[1], 10, 64)
 		if err != nil || size < 0 {
-			bad.add(i + 1)
+			bad.Add(i + 1)
 			continue
 		}
 		m := Loaded{Name: f[0], Size: size}
@@ -94,7 +65,7 @@ func ParseProcModules(data []byte) ([]Loaded, error) {
 		}
 		out = append(out, m)
 	}
-	return out, bad.err()
+	return out, bad.Err()
 }
 
 // ListEntry is one module named in /etc/modules or a modules-load.d file.
@@ -158,18 +129,18 @@ func ParseModprobeConf(data []byte) ([]Directive, error) {
 		}
 		f := strings.Fields(t)
 		if !modprobeCmds[f[0]] || len(f) < 2 {
-			bad.add(start)
+			bad.Add(start)
 			continue
 		}
 		d := Directive{Line: start, Cmd: f[0], Module: f[1], Args: strings.Join(f[2:], " ")}
 		if (d.Cmd == "install" || d.Cmd == "remove") && d.Args == "" {
-			bad.add(start)
+			bad.Add(start)
 			continue
 		}
 		d.Args = truncate(d.Args, maxDetail)
 		out = append(out, d)
 	}
-	return out, bad.err()
+	return out, bad.Err()
 }
 
 const maxDetail = 4096

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nowwhat/nowwhat/internal/textline"
 	"io"
 	"sort"
 	"strconv"
@@ -305,7 +306,7 @@ func (s *scan) table(ctx context.Context, path string, fn func(string) bool) {
 	}
 	defer f.Close()
 	bad, first := 0, 0
-	err = eachLine(f, maxNetLine, func(n int, line []byte, long bool) bool {
+	err = textline.Each(f, maxNetLine, func(n int, line []byte, long bool) bool {
 		if n == 1 || ctx.Err() != nil {
 			return ctx.Err() == nil
 		}
@@ -345,7 +346,7 @@ func (s *scan) mounts() {
 			continue
 		}
 		bad := 0
-		err = eachLine(f, maxMountLine, func(n int, line []byte, long bool) bool {
+		err = textline.Each(f, maxMountLine, func(n int, line []byte, long bool) bool {
 			if len(line) == 0 {
 				return true
 			}

@@ -2,6 +2,7 @@ package packages
 
 import (
 	"bytes"
+	"github.com/nowwhat/nowwhat/internal/textline"
 	"io"
 	"strconv"
 	"strings"
@@ -73,7 +74,7 @@ func ParseAptHistoryIn(r io.Reader, loc *time.Location, fn func(AptRun)) error {
 		}
 		reset()
 	}
-	err := eachLine(r, maxHistoryLine, func(n int, line []byte, long bool) bool {
+	err := textline.Each(r, maxHistoryLine, func(n int, line []byte, long bool) bool {
 		if len(bytes.TrimSpace(line)) == 0 {
 			flush()
 			return true

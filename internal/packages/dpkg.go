@@ -3,6 +3,7 @@ package packages
 import (
 	"bytes"
 	"encoding/hex"
+	"github.com/nowwhat/nowwhat/internal/textline"
 	"io"
 	"strings"
 
@@ -78,7 +79,7 @@ func ParseDpkgStatus(r io.Reader, fn func(DpkgPackage), bad func(LineError)) err
 		}
 		cur, inStz, field, confCut = DpkgPackage{}, false, "", false
 	}
-	err := eachLine(r, maxStatusLine, func(n int, line []byte, long bool) bool {
+	err := textline.Each(r, maxStatusLine, func(n int, line []byte, long bool) bool {
 		if len(bytes.TrimSpace(line)) == 0 {
 			flush()
 			return true
@@ -202,7 +203,7 @@ func ParseMD5Sums(r io.Reader, fn func(Sum), bad func(LineError)) error {
 	if bad == nil {
 		bad = func(LineError) {}
 	}
-	return eachLine(r, maxSumLine, func(n int, line []byte, long bool) bool {
+	return textline.Each(r, maxSumLine, func(n int, line []byte, long bool) bool {
 		if len(bytes.TrimSpace(line)) == 0 {
 			return true
 		}

@@ -3,6 +3,7 @@ package packages
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"github.com/nowwhat/nowwhat/internal/textline"
 	"reflect"
 	"strings"
 	"testing"
@@ -135,7 +136,7 @@ func TestEachLineLong(t *testing.T) {
 		long bool
 	}
 	var got []line
-	if err := eachLine(strings.NewReader(in), 20, func(n int, l []byte, long bool) bool {
+	if err := textline.Each(strings.NewReader(in), 20, func(n int, l []byte, long bool) bool {
 		got = append(got, line{n, string(l), long})
 		return true
 	}); err != nil {

@@ -1,6 +1,7 @@
 package packages
 
 import (
+	"github.com/nowwhat/nowwhat/internal/textline"
 	"io"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func ParseDpkgLogIn(r io.Reader, loc *time.Location, fn func(Event)) error {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return eachLine(r, maxLogLine, func(n int, line []byte, long bool) bool {
+	return textline.Each(r, maxLogLine, func(n int, line []byte, long bool) bool {
 		if long {
 			return true
 		}

@@ -4,7 +4,7 @@
 package schedule
 
 import (
-	"fmt"
+	"github.com/nowwhat/nowwhat/internal/textline"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,37 +24,7 @@ type CronEntry struct {
 }
 
 // LineError lists the lines of a file that were not understood (and were skipped).
-type LineError struct {
-	Lines []int // at most 20
-	Count int
-}
-
-func (e *LineError) Error() string {
-	nums := make([]string, len(e.Lines))
-	for i, l := range e.Lines {
-		nums[i] = strconv.Itoa(l)
-	}
-	more := ""
-	if e.Count > len(e.Lines) {
-		more = fmt.Sprintf(" and %d more", e.Count-len(e.Lines))
-	}
-	return fmt.Sprintf("malformed lines skipped: %s%s", strings.Join(nums, ", "), more)
-}
-
-func (e *LineError) add(n int) {
-	e.Count++
-	if len(e.Lines) < 20 {
-		e.Lines = append(e.Lines, n)
-	}
-}
-
-// err returns e as an error, or nil when no line was bad.
-func (e *LineError) err() error {
-	if e.Count == 0 {
-		return nil
-	}
-	return e
-}
+type LineError = textline.Skipped
 
 // envLine matches an environment assignment of cron and anacron (NAME=value, "NAME" = value).
 var envLine = regexp.MustCompile(`^("[^"]*"|'[^']*'|[^\s=]+)\s*=`)
@@ -102,7 +72,7 @@ func ParseCrontab(data []byte, system bool) ([]CronEntry, error) {
 		f, r := nextField(rest)
 		if strings.HasPrefix(f, "@") {
 			if !cronKeywords[f] {
-				bad.add(n)
+				bad.Add(n)
 				continue
 			}
 			fields = []string{f}
@@ -121,7 +91,7 @@ func ParseCrontab(data []byte, system bool) ([]CronEntry, error) {
 				rest = r
 			}
 			if !ok {
-				bad.add(n)
+				bad.Add(n)
 				continue
 			}
 		}
@@ -131,12 +101,12 @@ func ParseCrontab(data []byte, system bool) ([]CronEntry, error) {
 		}
 		e.Command = truncate(strings.TrimSpace(rest), MaxCommand)
 		if e.Command == "" || (system && e.User == "") {
-			bad.add(n)
+			bad.Add(n)
 			continue
 		}
 		out = append(out, e)
 	}
-	return out, bad.err()
+	return out, bad.Err()
 }
 
 // AnacronEntry is one job line of /etc/anacrontab: period (days or @keyword), delay
@@ -182,12 +152,12 @@ func ParseAnacrontab(data []byte) ([]AnacronEntry, error) {
 		id, rest := nextField(rest)
 		cmd := truncate(strings.TrimSpace(rest), MaxCommand)
 		if !(isDigits(period) || anacronPeriods[period]) || !isDigits(delay) || id == "" || strings.Contains(id, "/") || cmd == "" {
-			bad.add(n)
+			bad.Add(n)
 			continue
 		}
 		out = append(out, AnacronEntry{Line: n, Period: period, Delay: delay, ID: id, Command: cmd})
 	}
-	return out, bad.err()
+	return out, bad.Err()
 }
 
 // heredoc is how at (3.1.14 and later) hands the job's commands to the shell.
