@@ -1,8 +1,6 @@
 package hooks
 
 import (
-	"context"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -12,33 +10,9 @@ import (
 	"github.com/nowwhat/nowwhat/internal/snapshot"
 )
 
-func accounts(r *fixture.Root) []collector.Account {
-	var out []collector.Account
-	for _, l := range strings.Split(r.Read("/etc/passwd"), "\n") {
-		f := strings.Split(l, ":")
-		if len(f) < 7 {
-			continue
-		}
-		uid, _ := strconv.ParseInt(f[2], 10, 64)
-		gid, _ := strconv.ParseInt(f[3], 10, 64)
-		out = append(out, collector.Account{Name: f[0], UID: uid, GID: gid, Home: f[5], Shell: f[6]})
-	}
-	return out
-}
-
 func collect(t *testing.T, r *fixture.Root, live bool) *collector.Recorder {
 	t.Helper()
-	fsys, err := hostfs.Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fsys.Close() })
-	rec := &collector.Recorder{}
-	env := &collector.Env{FS: fsys, Sink: rec, Live: live, Accounts: accounts(r)}
-	if err := Collector.Collect(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return r.Collect(Collector, live)
 }
 
 func TestCollector(t *testing.T) {

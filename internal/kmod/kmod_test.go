@@ -1,7 +1,6 @@
 package kmod
 
 import (
-	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/collector"
 	"github.com/nowwhat/nowwhat/internal/fixture"
-	"github.com/nowwhat/nowwhat/internal/hostfs"
 	"github.com/nowwhat/nowwhat/internal/snapshot"
 )
 
@@ -75,16 +73,7 @@ func TestParseModuleList(t *testing.T) {
 
 func collect(t *testing.T, r *fixture.Root, live bool) *collector.Recorder {
 	t.Helper()
-	fsys, err := hostfs.Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fsys.Close() })
-	rec := &collector.Recorder{}
-	if err := Collector.Collect(context.Background(), &collector.Env{FS: fsys, Sink: rec, Live: live}); err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return r.Collect(Collector, live)
 }
 
 func TestCollector(t *testing.T) {

@@ -1,7 +1,6 @@
 package schedule
 
 import (
-	"context"
 	"os"
 	"strconv"
 	"strings"
@@ -9,37 +8,12 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/collector"
 	"github.com/nowwhat/nowwhat/internal/fixture"
-	"github.com/nowwhat/nowwhat/internal/hostfs"
 	"github.com/nowwhat/nowwhat/internal/snapshot"
 )
 
-func accounts(r *fixture.Root) []collector.Account {
-	var out []collector.Account
-	for _, l := range strings.Split(r.Read("/etc/passwd"), "\n") {
-		f := strings.Split(l, ":")
-		if len(f) < 7 {
-			continue
-		}
-		uid, _ := strconv.ParseInt(f[2], 10, 64)
-		gid, _ := strconv.ParseInt(f[3], 10, 64)
-		out = append(out, collector.Account{Name: f[0], UID: uid, GID: gid, Home: f[5], Shell: f[6]})
-	}
-	return out
-}
-
 func collect(t *testing.T, r *fixture.Root) *collector.Recorder {
 	t.Helper()
-	fsys, err := hostfs.Open(r.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fsys.Close() })
-	rec := &collector.Recorder{}
-	env := &collector.Env{FS: fsys, Sink: rec, Accounts: accounts(r)}
-	if err := Collector.Collect(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return r.Collect(Collector, false)
 }
 
 const atName = "a0000201cb4a14" // job 2, run at 0x01cb4a14 minutes after 1970
