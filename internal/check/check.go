@@ -54,24 +54,42 @@ type Report struct {
 
 // Run performs the check.
 func Run(ctx context.Context, opt Options) (*Report, error) {
-	rep := &Report{Findings: []finding.Finding{}}
+	var rep *Report
+	err := With(ctx, opt, func(_ *snapshot.Reader, r *Report) error {
+		rep = r
+		return nil
+	})
+	return rep, err
+}
+
+// With performs the check and hands the snapshot it judged, with the report, to fn before the
+// snapshot is released (the investigation reads both).
+func With(ctx context.Context, opt Options, fn func(cur *snapshot.Reader, rep *Report) error) error {
 	var cur *snapshot.Reader
 	var err error
 	if opt.Snapshot != "" {
 		cur, _, err = seal.Open(opt.Snapshot, nil, true)
-		if err != nil {
-			return nil, err
-		}
 	} else {
 		cur, err = take(ctx, opt)
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err != nil {
+		return err
 	}
 	defer cur.Close()
+	rep, err := Judge(ctx, cur, opt)
+	if err != nil {
+		return err
+	}
+	return fn(cur, rep)
+}
 
+// Judge checks a snapshot: compares it with the baseline of opt (if any), runs the rules, lets
+// what can explain findings do so, and draws the verdict.
+func Judge(ctx context.Context, cur *snapshot.Reader, opt Options) (*Report, error) {
+	rep := &Report{Findings: []finding.Finding{}}
 	var base *snapshot.Reader
 	var verified *seal.Verified
+	var err error
 	if opt.Baseline != "" {
 		base, verified, err = seal.Open(opt.Baseline, opt.PubKey, opt.UnsignedOK)
 		if err != nil {
