@@ -49,7 +49,7 @@ nowwhat walks you through the response, one step at a time:
   2 contain      nowwhat contain            take only the affected part offline             (not built yet)
   3 preserve     nowwhat collect            an encrypted evidence archive                   (not built yet)
   4 assess       nowwhat diff               what changed since the trusted baseline
-  5 find how     nowwhat investigate        timeline and the way in                         (not built yet)
+  5 find how     nowwhat investigate        timeline and the way in
   6 clean        nowwhat clean              remove, rotate every credential, fix, harden    (not built yet)
   7 back online  nowwhat verify             the gate before lifting containment             (not built yet)
   8 report       nowwhat report             report, IOCs, notification letters              (not built yet)
@@ -105,7 +105,8 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 	root.AddGroup(&cobra.Group{ID: "steps", Title: "Response steps:"}, &cobra.Group{ID: "keys", Title: "Keys and baselines:"})
 
 	cobra.EnableCommandSorting = false
-	built := map[string]*cobra.Command{"baseline": baselineCmd(g), "diff": diffCmd(g), "check": checkCmd(g), "note": noteCmd(g)}
+	built := map[string]*cobra.Command{"baseline": baselineCmd(g), "diff": diffCmd(g), "check": checkCmd(g), "note": noteCmd(g),
+		"investigate": investigateCmd(g)}
 	for _, s := range steps {
 		if c, ok := built[s.name]; ok {
 			root.AddCommand(c)
@@ -175,7 +176,7 @@ var steps = []step{
 	{"maintenance", "Step 2: serve an 'offline for maintenance' page (not built yet)", "  sudo nowwhat maintenance --listen :80"},
 	{"collect", "Step 3: keep the evidence in an encrypted archive (not built yet)", "  sudo nowwhat collect -o - --recipient age1... > web1.tar.zst.age"},
 	{name: "diff"},
-	{"investigate", "Step 5: how did they get in, and what did they do? (not built yet)", "  sudo nowwhat investigate"},
+	{name: "investigate"},
 	{"clean", "Step 6: remove what the attacker left, rotate credentials, harden (not built yet)", "  sudo nowwhat clean"},
 	{"verify", "Step 7: the gate before going back online (not built yet)", "  sudo nowwhat verify"},
 	{"report", "Step 8: incident report, IOCs and notification letters (not built yet)", "  nowwhat report"},

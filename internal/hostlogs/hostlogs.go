@@ -57,19 +57,8 @@ func (c Collector) Collect(ctx context.Context, env *collector.Env) error {
 	}
 	var kept []authlog.Event
 	problem := func(path string, err error) { env.Problem(c, path, err) }
-	files := authlog.Files(env.FS)
-	textLog := false
-	for _, f := range files {
-		if st, err := env.FS.Stat(f.Path); err == nil && st.Size > 0 {
-			textLog = true
-		}
-	}
-	if textLog {
-		r := &authlog.Reader{FS: env.FS, Location: loc, Problem: problem}
-		kept = c.keep(env, "auth", r.Events(ctx, files), kept)
-	} else {
-		kept = c.keep(env, "journal", journalEvents(ctx, env, c, loc), kept)
-	}
+	events, source := AuthEvents(ctx, env.FS, problem)
+	kept = c.keep(env, source, events, kept)
 	for _, s := range authlog.Sessions(slices.Values(kept)) {
 		env.Sink.Put(snapshot.Session{User: s.User, Via: s.Via, SourceIP: s.SourceIP, Method: s.Method, Key: s.Key,
 			Start: nanos(s.Start), End: nanos(s.End), Sudo: len(s.Commands), File: s.File, Line: s.Line})
@@ -245,6 +234,21 @@ func (c Collector) apt(env *collector.Env, loc *time.Location) {
 	}
 }
 
+// AuthEvents streams the host's authentication events: from auth.log or secure (current and
+// rotated) when the host keeps them, else from the systemd journal. It says which source it used
+// ("auth" or "journal").
+func AuthEvents(ctx context.Context, fs *hostfs.FS, problem func(path string, err error)) (iter.Seq[authlog.Event], string) {
+	loc := authlog.HostLocation(fs)
+	files := authlog.Files(fs)
+	for _, f := range files {
+		if st, err := fs.Stat(f.Path); err == nil && st.Size > 0 {
+			r := &authlog.Reader{FS: fs, Location: loc, Problem: problem}
+			return r.Events(ctx, files), "auth"
+		}
+	}
+	return journalEvents(ctx, fs, problem, loc), "journal"
+}
+
 // journalPrograms are the syslog identifiers whose journal entries carry authentication events.
 var journalPrograms = map[string]bool{"sshd": true, "sshd-session": true, "sudo": true, "su": true, "useradd": true,
 	"usermod": true, "userdel": true, "groupadd": true, "groupmod": true, "groupdel": true, "passwd": true,
@@ -252,16 +256,16 @@ var journalPrograms = map[string]bool{"sshd": true, "sshd-session": true, "sudo"
 
 // journalEvents turns the journal's authentication entries into syslog lines with full time
 // stamps and parses them with the same classifier as auth.log.
-func journalEvents(ctx context.Context, env *collector.Env, c Collector, loc *time.Location) iter.Seq[authlog.Event] {
+func journalEvents(ctx context.Context, fs *hostfs.FS, problem func(string, error), loc *time.Location) iter.Seq[authlog.Event] {
 	return func(yield func(authlog.Event) bool) {
-		r := &authlog.Reader{FS: env.FS, Location: loc}
-		for _, p := range journal.Files(env.FS) {
+		r := &authlog.Reader{FS: fs, Location: loc}
+		for _, p := range journal.Files(fs) {
 			if ctx.Err() != nil {
 				return
 			}
-			jf, err := journal.OpenPath(env.FS, p)
+			jf, err := journal.OpenPath(fs, p)
 			if err != nil {
-				env.Problem(c, p, err)
+				problem(p, err)
 				continue
 			}
 			pr, pw := io.Pipe()
@@ -295,10 +299,10 @@ func journalEvents(ctx context.Context, env *collector.Env, c Collector, loc *ti
 			jerr := <-done
 			jf.Close()
 			if serr != nil && !stop {
-				env.Problem(c, p, serr)
+				problem(p, serr)
 			}
 			if jerr != nil && jerr != io.ErrClosedPipe {
-				env.Problem(c, p, jerr)
+				problem(p, jerr)
 			}
 			if stop {
 				return

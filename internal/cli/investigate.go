@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nowwhat/nowwhat/internal/filescan"
+	"github.com/nowwhat/nowwhat/internal/investigate"
+)
+
+func investigateCmd(g *globals) *cobra.Command {
+	f := &snapFlags{}
+	var since, until, format string
+	var rows int
+	cmd := &cobra.Command{
+		Use:   "investigate [--root DIR] [--since TIME] [--until TIME] [--format text|json|csv]",
+		Short: "Step 5: how did they get in, and what did they do?",
+		Long: `investigate reads every log the host kept (auth.log or secure, or the systemd journal; wtmp and
+btmp; dpkg and apt logs; web server access and error logs), adds check's findings and the file
+changes of the snapshot, and builds one timeline. It names the most likely way in (password
+guessing that succeeded, a web shell, an exploited web application, a valid account used from a
+new place) with its evidence and confidence, the attacker's addresses and accounts, the first and
+last malicious events and what was done after.
+
+Password guessing that never succeeds is reported as the background noise it is; an operator who
+mistypes a password now and then is not a brute force.
+
+--format csv gives the timeline only; --format json everything.`,
+		Example: `  sudo nowwhat investigate
+  sudo nowwhat investigate --since 2026-11-20 --format csv > timeline.csv
+  nowwhat investigate --root /mnt/web1-disk --format json | jq .entry`,
+		GroupID: "steps",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" && format != "csv" {
+				return fmt.Errorf("--format %q: use text, json or csv", format)
+			}
+			opt := investigate.Options{}
+			var err error
+			if opt.Since, err = parseTime(since); err != nil {
+				return fmt.Errorf("--since: %w", err)
+			}
+			if opt.Until, err = parseTime(until); err != nil {
+				return fmt.Errorf("--until: %w", err)
+			}
+			j, err := g.openJournal(cmd, f.root)
+			if err != nil {
+				return err
+			}
+			opt.Check.Root = f.root
+			stats := &filescan.Stats{}
+			opt.Check.Capture.Stats = stats
+			if opt.Check.Capture.MaxHashSize, err = parseSize(f.maxHashSize); err != nil {
+				return j.done("", "", err)
+			}
+			if j.c != nil {
+				opt.Check.Notes, _ = j.c.Notes()
+			}
+			ctx, cancel := interruptible()
+			defer cancel()
+			m := g.meter("investigate", stats)
+			rep, err := investigate.Run(ctx, opt)
+			m.Stop()
+			if err != nil {
+				return j.done("", "", err)
+			}
+			switch format {
+			case "json":
+				err = rep.WriteJSON(g.stdout)
+			case "csv":
+				err = rep.WriteCSV(g.stdout)
+			default:
+				err = rep.WriteText(g.stdout, investigate.TextOptions{Rows: rows})
+			}
+			if err != nil {
+				return j.done("", "", err)
+			}
+			j.facts["entry"] = rep.Entry.Vector
+			j.facts["confidence"] = rep.Entry.Confidence
+			return j.done("", fmt.Sprintf("way in: %s (%s)", rep.Entry.Vector, rep.Entry.Confidence), nil)
+		},
+	}
+	f.add(cmd, false)
+	cmd.Flags().StringVar(&since, "since", "", "keep timeline rows from this time (2026-11-20, 2026-11-20T13:00:00Z)")
+	cmd.Flags().StringVar(&until, "until", "", "keep timeline rows up to this time")
+	cmd.Flags().StringVar(&format, "format", "text", "text, json or csv (the timeline)")
+	cmd.Flags().IntVar(&rows, "rows", 60, "timeline rows shown in the text report")
+	return cmd
+}
+
+// parseTime reads a date or a date and time (UTC unless an offset is given).
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date: write 2026-11-20 or 2026-11-20T13:00:00Z", s)
+}

