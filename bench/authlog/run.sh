@@ -35,6 +35,7 @@ fi
 OUT=$(mktemp -d /tmp/nowwhat-authlog.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 CGO_ENABLED=0 go build -o "$OUT/authlog" ./bench/authlog
+CGO_ENABLED=0 go build -o "$OUT/nowwhat-bin" ./cmd/nowwhat
 
 "$OUT/authlog" gen -src "$SRC" -n "$N" -o "$OUT/big/var/log/auth.log"
 "$OUT/authlog" gen -src "$SRC" -n "$SMALL" -o "$OUT/small/var/log/auth.log"
@@ -56,6 +57,8 @@ timed() {
 timed nowwhat_small "$OUT/authlog" parse -root "$OUT/small"
 timed nowwhat "$OUT/authlog" parse -root "$OUT/big"
 timed grep grep -c 'Failed password' "$BIG"
+# the whole investigation of a root holding only that log (check, every log, the timeline)
+timed investigate "$OUT/nowwhat-bin" investigate -q --root "$OUT/big" --format json
 
 if ! command -v fail2ban-regex >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	echo "installing fail2ban..."
@@ -95,6 +98,8 @@ if [ -n "$F2B" ]; then
 else
 	echo "fail2ban-regex: not installed, skipped"
 fi
+read -r IS IKB <"$OUT/investigate"
+printf "%-34s %10.2f %14.0f %12.1f\n" "nowwhat investigate (whole run)" "$IS" "$(awk -v n="$LINES" -v s="$IS" 'BEGIN{print n/s}')" "$(awk -v k="$IKB" 'BEGIN{print k/1024}')"
 echo
 echo "ratios: nowwhat/grep time $(awk -v a="$NB" -v b="$GS" 'BEGIN{printf "%.1f", a/(b>0?b:0.001)}')x" \
 	"$([ -n "$F2B" ] && awk -v a="$FEST" -v b="$NB" 'BEGIN{printf "; fail2ban-regex (extrapolated)/nowwhat time %.0fx", a/b}')"

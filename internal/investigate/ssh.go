@@ -124,7 +124,17 @@ func (s *sshState) add(ev authlog.Event) {
 	}
 }
 
+// maxBurstRows bounds the failed-login rows on the timeline (each source's totals stay exact in
+// its brute-force finding), so memory does not grow with a year of guessing.
+const maxBurstRows = 20000
+
 func (s *sshState) flushBurst(x *source) {
+	if s.bursts >= maxBurstRows {
+		x.burstCount = 0
+		x.burstUsers = map[string]bool{}
+		return
+	}
+	s.bursts++
 	var users []string
 	for u := range x.burstUsers {
 		users = append(users, u)
