@@ -45,6 +45,7 @@ type sshState struct {
 	userHours map[string]map[int]int // login hours per user
 	failUser  map[string][]time.Time // failure times per targeted account (bounded)
 	events    []Event                // timeline rows
+	bursts    int                    // failed-login rows so far
 	findings  []finding.Finding
 }
 
