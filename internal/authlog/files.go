@@ -81,6 +81,17 @@ func Files(fs *hostfs.FS) []LogFile {
 // ListFiles is Files that also tells why /var/log could not be listed (a host without
 // /var/log gives no files and no error).
 func ListFiles(fs *hostfs.FS) ([]LogFile, error) {
+	return listFamilies(fs, families[:])
+}
+
+// FamilyFiles lists other syslog files the same way (for example "kern.log", "syslog",
+// "messages"), oldest first.
+func FamilyFiles(fs *hostfs.FS, fams ...string) []LogFile {
+	files, _ := listFamilies(fs, fams)
+	return files
+}
+
+func listFamilies(fs *hostfs.FS, families []string) ([]LogFile, error) {
 	ents, err := fs.ReadDir(LogDir)
 	if err != nil {
 		if hostfs.IsNotExist(err) {

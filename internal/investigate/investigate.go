@@ -126,6 +126,7 @@ func (v *investigation) run(ctx context.Context) error {
 	v.checkFindings()
 	v.fileChanges()
 	v.histories()
+	v.kernelLog(ctx)
 	v.webLogs(ctx)
 	if err := ctx.Err(); err != nil {
 		return err

@@ -194,3 +194,15 @@ func FuzzParseHistory(f *testing.F) {
 		}
 	})
 }
+
+func TestKernelTaint(t *testing.T) {
+	r := fixture.Debian(t)
+	t0 := time.Now().UTC().Add(-time.Hour)
+	r.File("/var/log/kern.log", syslog(t0, "web1", "kernel: [ 1234.5] diamorphine: loading out-of-tree module taints kernel.")+
+		syslog(t0.Add(time.Second), "web1", "kernel: [ 1234.6] diamorphine: module verification failed: signature and/or required key missing - tainting kernel")+
+		syslog(t0.Add(2*time.Second), "web1", "kernel: [ 1234.7] eth0: link up"), 0o640)
+	rep := investigateRoot(t, r)
+	if n := rules(rep)["kernel.module-loaded"]; n != 2 {
+		t.Fatalf("kernel taints: %d, want 2: %v", n, rules(rep))
+	}
+}
