@@ -53,7 +53,7 @@ func New(cur *snapshot.Reader, base *snapshot.Reader, notes []Note) (*Explainer,
 	}
 	for _, ev := range evs {
 		switch {
-		case ev.Source == "dpkg":
+		case (ev.Source == "dpkg" || ev.Source == "dnf") && strings.HasPrefix(ev.Kind, "package-"):
 			e.pkgEvents = append(e.pkgEvents, ev)
 		case ev.Kind == "sudo-command" || ev.Kind == "pkexec-command":
 			e.sudo = append(e.sudo, ev)

@@ -52,6 +52,7 @@ func (c Collector) Collect(ctx context.Context, env *collector.Env) error {
 	loc := authlog.HostLocation(env.FS)
 	c.dpkg(env, loc)
 	c.apt(env, loc)
+	c.dnf(env)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

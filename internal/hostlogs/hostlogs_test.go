@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func collect(t *testing.T, r *fixture.Root) *collector.Recorder {
 	}
 	t.Cleanup(func() { fs.Close() })
 	rec := &collector.Recorder{}
-	if err := (Collector{}).Collect(context.Background(), &collector.Env{FS: fs, Sink: rec}); err != nil {
+	if err := (Collector{}).Collect(context.Background(), &collector.Env{FS: fs, Sink: rec, Accounts: r.Accounts()}); err != nil {
 		t.Fatal(err)
 	}
 	return rec
@@ -123,5 +124,41 @@ func TestJournalWhenNoTextLog(t *testing.T) {
 	}
 	if strings.Join(kinds, ",") != "ssh-accepted:bob,useradd:mallory" {
 		t.Fatalf("journal events %v", kinds)
+	}
+}
+
+// TestDnfHistory builds a dnf history database with libdnf's schema and reads it back.
+func TestDnfHistory(t *testing.T) {
+	r := fixture.Debian(t)
+	r.MkdirAll("/var/lib/dnf", 0o755)
+	db, err := sql.Open("sqlite", "file:"+r.Path(dnfHistory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"CREATE TABLE trans (id INTEGER PRIMARY KEY, dt_begin INTEGER NOT NULL, dt_end INTEGER, rpmdb_version_begin TEXT, rpmdb_version_end TEXT, releasever TEXT NOT NULL, user_id INTEGER NOT NULL, cmdline TEXT, state INTEGER NOT NULL, comment TEXT)",
+		"CREATE TABLE item (id INTEGER PRIMARY KEY, item_type INTEGER NOT NULL)",
+		"CREATE TABLE trans_item (id INTEGER PRIMARY KEY, trans_id INTEGER, item_id INTEGER, repo_id INTEGER, action INTEGER NOT NULL, reason INTEGER NOT NULL, state INTEGER NOT NULL)",
+		"CREATE TABLE rpm (item_id INTEGER UNIQUE NOT NULL, name TEXT NOT NULL, epoch INTEGER NOT NULL, version TEXT NOT NULL, release TEXT NOT NULL, arch TEXT NOT NULL)",
+		"INSERT INTO trans VALUES (1, 1764000000, 1764000060, '', '', '9', 1000, 'install nginx', 1, '')",
+		"INSERT INTO item VALUES (1, 0), (2, 0)",
+		"INSERT INTO rpm VALUES (1, 'nginx', 1, '1.20.1', '14.el9', 'x86_64'), (2, 'openssl', 0, '3.0.7', '24.el9', 'x86_64')",
+		"INSERT INTO trans_item VALUES (1, 1, 1, 1, 1, 2, 1), (2, 1, 2, 1, 6, 2, 1)",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	rec := collect(t, r)
+	var got []string
+	for _, e := range collector.Of[snapshot.Event](rec) {
+		if e.Source == "dnf" {
+			got = append(got, e.Kind+" "+e.User+" "+e.Subject)
+		}
+	}
+	want := "dnf alice dnf install nginx|package-install alice nginx.x86_64 1:1.20.1-14.el9|package-upgrade alice openssl.x86_64 3.0.7-24.el9"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("dnf events:\n%s\nwant\n%s", strings.Join(got, "|"), want)
 	}
 }

@@ -243,7 +243,7 @@ func (v *investigation) logins() {
 
 // packages puts package operations on the timeline, and flags installs nobody's session explains.
 func (v *investigation) packages() {
-	evs, err := snapshot.All[snapshot.Event](v.cur, "source IN ('dpkg', 'apt')")
+	evs, err := snapshot.All[snapshot.Event](v.cur, "source IN ('dpkg', 'apt', 'dnf')")
 	if err != nil {
 		v.problem("package events", err)
 		return

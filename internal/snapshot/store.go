@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,7 +16,8 @@ import (
 	"sync"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
-	"modernc.org/sqlite/vfs"
+
+	"github.com/nowwhat/nowwhat/internal/sqlitefile"
 )
 
 // Sink receives records from collectors. Put may be called from many goroutines.
@@ -394,7 +394,7 @@ type Reader struct {
 	meta map[string]string
 	name string
 	keep *os.File
-	vfs  *vfs.FS
+	vfs  io.Closer
 }
 
 // Open opens the snapshot file at path for reading. It does not check a seal: callers that need
@@ -436,17 +436,10 @@ func OpenFile(f *os.File, name string) (*Reader, error) {
 	if pageSize < 512 || st.Size()%pageSize != 0 || st.Size() < pages*pageSize {
 		return nil, fmt.Errorf("snapshot %s is truncated or damaged (%d bytes, the file says %d); use an intact copy", name, st.Size(), pages*pageSize)
 	}
-	vname, vf, err := vfs.New(oneFile{f: f})
+	db, vf, err := sqlitefile.Open(f)
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot %s: %w", name, err)
 	}
-	// temp_store=memory: sorting never needs a temporary file (the private VFS has none).
-	db, err := sql.Open("sqlite", "file:snapshot?mode=ro&immutable=1&vfs="+vname+"&_pragma=temp_store(2)")
-	if err != nil {
-		vf.Close()
-		return nil, fmt.Errorf("open snapshot %s: %w", name, err)
-	}
-	db.SetMaxOpenConns(1)
 	r := &Reader{db: db, name: name, keep: f, vfs: vf}
 	if err := r.load(); err != nil {
 		db.Close()
@@ -490,50 +483,6 @@ func (r *Reader) load() error {
 	}
 	return nil
 }
-
-// oneFile is an fs.FS serving one open file, whatever name SQLite asks for.
-type oneFile struct{ f *os.File }
-
-func (o oneFile) Open(name string) (fs.File, error) {
-	if strings.HasSuffix(name, "-journal") || strings.HasSuffix(name, "-wal") {
-		return nil, fs.ErrNotExist
-	}
-	return &fdReader{f: o.f}, nil
-}
-
-// fdReader reads the shared file at its own offset.
-type fdReader struct {
-	f   *os.File
-	off int64
-}
-
-func (r *fdReader) Read(p []byte) (int, error) {
-	n, err := r.f.ReadAt(p, r.off)
-	r.off += int64(n)
-	if err == io.EOF && n > 0 {
-		err = nil
-	}
-	return n, err
-}
-
-func (r *fdReader) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-		r.off = off
-	case io.SeekCurrent:
-		r.off += off
-	default:
-		st, err := r.f.Stat()
-		if err != nil {
-			return 0, err
-		}
-		r.off = st.Size() + off
-	}
-	return r.off, nil
-}
-
-func (r *fdReader) Stat() (fs.FileInfo, error) { return r.f.Stat() }
-func (r *fdReader) Close() error               { return nil }
 
 // Close releases the snapshot.
 func (r *Reader) Close() error {

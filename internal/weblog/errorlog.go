@@ -236,7 +236,7 @@ func parseFPM(s string, loc *time.Location, e *ErrorEvent) bool {
 	e.Server = ServerFPM
 	rest := strings.TrimLeft(s[c+1:], " ")
 	col := strings.IndexByte(rest, ':')
-	if col <= 0 || col > 40 {
+	if col <= 0 || col > 40 || !isWords(rest[:col]) {
 		e.Message = rest
 		return rest != ""
 	}
@@ -248,4 +248,15 @@ func parseFPM(s string, loc *time.Location, e *ErrorEvent) bool {
 func validDate(year, mon, day, hh, mm, ss int) bool {
 	return year >= 1970 && year <= 9999 && mon >= 1 && mon <= 12 && day >= 1 && day <= 31 &&
 		hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 60
+}
+
+// isWords: letters and spaces only ("WARNING", "PHP Fatal error").
+func isWords(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if (c < 'a' || c > 'z') && s[i] != ' ' {
+			return false
+		}
+	}
+	return true
 }
