@@ -127,6 +127,7 @@ func (v *investigation) run(ctx context.Context) error {
 	v.fileChanges()
 	v.histories()
 	v.kernelLog(ctx)
+	v.auditLog()
 	v.webLogs(ctx)
 	if err := ctx.Err(); err != nil {
 		return err

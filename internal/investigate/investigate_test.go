@@ -206,3 +206,21 @@ func TestKernelTaint(t *testing.T) {
 		t.Fatalf("kernel taints: %d, want 2: %v", n, rules(rep))
 	}
 }
+
+func TestAuditLog(t *testing.T) {
+	r := fixture.Debian(t)
+	now := time.Now().Unix()
+	r.File("/var/log/audit/audit.log", fmt.Sprintf("type=ADD_USER msg=audit(%d.0:1): pid=3 uid=0 auid=1000 msg='op=adding user id=1002 exe=\"/usr/sbin/useradd\" res=success'\n", now-100)+
+		fmt.Sprintf("type=CONFIG_CHANGE msg=audit(%d.0:2): auid=0 ses=1 op=remove_rule key=\"ssh\" list=4 res=1\n", now-50), 0o600)
+	rep := investigateRoot(t, r)
+	if rules(rep)["tamper.audit"] != 1 {
+		t.Errorf("audit rule removal not reported: %v", rules(rep))
+	}
+	found := false
+	for _, e := range rep.Timeline {
+		found = found || e.Source == "audit" && e.Event == "add_user"
+	}
+	if !found {
+		t.Error("ADD_USER not on the timeline")
+	}
+}
