@@ -116,7 +116,8 @@ func timeOpen(line string) int {
 }
 
 // head reads the fields before the time stamp: "client ident user" or, with a fourth field in
-// front, "vhost[:port] client ident user". A user name with spaces is kept whole.
+// front, "vhost[:port] client ident user". A user name with spaces is kept whole when the
+// ident is "-" (always, in practice).
 func (p *accessParser) head(s string, r *Request) bool {
 	var f [4]string
 	n := 0
@@ -145,6 +146,14 @@ func (p *accessParser) head(s string, r *Request) bool {
 		return false
 	case n == 3:
 		r.Client, r.User = f[0], dash(f[2])
+	case f[1] == "-":
+		// "client - John Smith": a user name with spaces (a virtual host line has the client
+		// second, never "-").
+		user := strings.Join(f[2:n], " ")
+		if rest != "" {
+			user += " " + rest
+		}
+		r.Client, r.User = f[0], dash(user)
 	default:
 		r.VHost, r.Client = hostOnly(f[0]), f[1]
 		user := f[3]
@@ -211,6 +220,9 @@ func tail(line string, i int, r *Request) int {
 // scanQuoted finds the end of the quoted field opening at s[i] (the index after its closing
 // quote, -1 if it is not closed), and whether it holds backslash escapes.
 func scanQuoted(s string, i int) (end int, esc bool) {
+	if q := strings.IndexByte(s[i+1:], '"'); q >= 0 && strings.IndexByte(s[i+1:i+1+q], '\\') < 0 {
+		return i + 2 + q, false // the common case: no escapes
+	}
 	for j := i + 1; j < len(s); j++ {
 		switch s[j] {
 		case '\\':
@@ -290,11 +302,9 @@ func splitRequest(req string, r *Request) {
 		r.Method = req[:sp]
 		rest = strings.TrimLeft(req[sp+1:], " ")
 	}
-	if r.Method != "" {
-		if sp := strings.LastIndexByte(rest, ' '); sp >= 0 && strings.HasPrefix(rest[sp+1:], "HTTP/") {
-			r.Proto = rest[sp+1:]
-			rest = strings.TrimRight(rest[:sp], " ")
-		}
+	if sp := strings.LastIndexByte(rest, ' '); sp >= 0 && strings.HasPrefix(rest[sp+1:], "HTTP/") {
+		r.Proto = rest[sp+1:]
+		rest = strings.TrimRight(rest[:sp], " ")
 	}
 	r.Target = rest
 	if r.Method == "" {

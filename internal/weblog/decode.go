@@ -1,6 +1,11 @@
 package weblog
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
 
 // maxRounds is how many times URL encoding is undone: attackers encode twice or three times
 // ("%252e", "%%35%63") to slip past filters that decode once.
@@ -11,47 +16,50 @@ const maxRounds = 3
 // overlong UTF-8 encodings of ASCII folded (%c0%af is "/"), backslashes as slashes, ASCII lower
 // case. a and b are scratch buffers, returned for reuse.
 func normalize(dst []byte, src string, plus bool, a, b []byte) (out, a2, b2 []byte) {
-	if !needsDecode(src) && !(plus && hasByte(src, '+')) {
+	if !needsDecode(src) && !(plus && strings.IndexByte(src, '+') >= 0) {
 		return fold(dst, src), a, b
 	}
 	a = decodeOnce(a[:0], src, plus)
-	for round := 1; round < maxRounds && needsDecodeB(a); round++ {
-		b = decodeOnce(b[:0], string(a), false) // string(a) here does not escape: no copy
+	for round := 1; round < maxRounds && needsDecode(a); round++ {
+		b = decodeOnce(b[:0], a, false)
 		a, b = b, a
 	}
-	return foldBytes(dst, a), a, b
-}
-
-func hasByte(s string, c byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return true
-		}
-	}
-	return false
+	return fold(dst, a), a, b
 }
 
 // needsDecode reports whether s holds a URL escape.
-func needsDecode(s string) bool {
+func needsDecode[T ~string | ~[]byte](s T) bool {
 	for i := 0; i+2 < len(s); i++ {
-		if s[i] == '%' && (isHex(s[i+1]) && isHex(s[i+2]) || (s[i+1]|0x20) == 'u') {
+		k := indexByte(s[i:], '%')
+		if k < 0 {
+			return false
+		}
+		i += k
+		if i+2 < len(s) && (isHex(s[i+1]) && isHex(s[i+2]) || (s[i+1]|0x20) == 'u') {
 			return true
 		}
 	}
 	return false
 }
 
-func needsDecodeB(s []byte) bool {
-	for i := 0; i+2 < len(s); i++ {
-		if s[i] == '%' && (isHex(s[i+1]) && isHex(s[i+2]) || (s[i+1]|0x20) == 'u') {
-			return true
+// indexByte is strings.IndexByte or bytes.IndexByte.
+func indexByte[T ~string | ~[]byte](s T, c byte) int {
+	switch v := any(s).(type) {
+	case string:
+		return strings.IndexByte(v, c)
+	case []byte:
+		return bytes.IndexByte(v, c)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // decodeOnce undoes one round of URL encoding; invalid escapes are kept as they are.
-func decodeOnce(dst []byte, s string, plus bool) []byte {
+func decodeOnce[T ~string | ~[]byte](dst []byte, s T, plus bool) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -99,29 +107,31 @@ var lower = func() (t [256]byte) {
 	return
 }()
 
-func fold(dst []byte, s string) []byte {
+func fold[T ~string | ~[]byte](dst []byte, s T) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	out := dst[n:]
+	w := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0xc0 {
-			if v, n := overlong(s[i:]); n > 0 {
-				dst = append(dst, lower[v])
-				i += n - 1
+			if v, k := overlong(s[i:]); k > 0 {
+				out[w] = lower[v]
+				w++
+				i += k - 1
 				continue
 			}
 		}
-		dst = append(dst, lower[c])
+		out[w] = lower[c]
+		w++
 	}
-	return dst
-}
-
-func foldBytes(dst []byte, s []byte) []byte {
-	return fold(dst, string(s)) // no copy: the conversion does not escape
+	return dst[:n+w]
 }
 
 // overlong reads an overlong UTF-8 encoding of an ASCII character at the start of s (two bytes
 // C0/C1 xx, or three bytes E0 80 xx), which old IIS decoded as the character: the value and
 // the length, or n 0.
-func overlong(s string) (v byte, n int) {
+func overlong[T ~string | ~[]byte](s T) (v byte, n int) {
 	switch {
 	case len(s) >= 2 && (s[0] == 0xc0 || s[0] == 0xc1):
 		// IIS ignored the continuation marker bits: %c1%1c was read as "\".

@@ -209,7 +209,7 @@ func parseFPM(s string, loc *time.Location, e *ErrorEvent) bool {
 		return false
 	}
 	stamp := s[1:c]
-	if sp := strings.LastIndexByte(stamp, ' '); sp > 0 && sp > 12 && !isDigit(stamp[sp+1]) {
+	if sp := strings.LastIndexByte(stamp, ' '); sp > 12 && sp+1 < len(stamp) && !isDigit(stamp[sp+1]) {
 		// PHP writes its zone name: UTC is certain, another name is the host's own zone.
 		if stamp[sp+1:] == "UTC" {
 			loc = time.UTC
