@@ -149,8 +149,19 @@ func (v *investigation) run(ctx context.Context) error {
 func (v *investigation) authentication(ctx context.Context) {
 	events, source := hostlogs.AuthEvents(ctx, v.fs, v.problem)
 	n := 0
+	var prev, first time.Time
+	var gaps []gap
 	for ev := range events {
 		n++
+		if !ev.Time.IsZero() {
+			if !prev.IsZero() && ev.Time.Sub(prev) > 12*time.Hour {
+				gaps = append(gaps, gap{from: prev, to: ev.Time, file: ev.File, line: ev.Line})
+			}
+			if first.IsZero() {
+				first = ev.Time
+			}
+			prev = ev.Time
+		}
 		v.ssh.add(ev)
 		switch ev.Kind {
 		case authlog.KindSudoCommand:
@@ -175,6 +186,39 @@ func (v *investigation) authentication(ctx context.Context) {
 		}
 	}
 	v.rep.Sources = append(v.rep.Sources, fmt.Sprintf("%s: %d authentication events", map[string]string{"auth": "auth.log/secure", "journal": "systemd journal"}[source], n))
+	v.logGaps(gaps, first, prev, n)
+}
+
+// gap is a silence in a log.
+type gap struct {
+	from, to time.Time
+	file     string
+	line     int
+}
+
+// logGaps reports silences in a busy authentication log: a server with logins, sudo and cron
+// writes to it every day, so a day or more of nothing in the middle of weeks of activity is
+// worth a look (lines deleted by hand leave exactly that).
+func (v *investigation) logGaps(gaps []gap, first, last time.Time, n int) {
+	span := last.Sub(first)
+	if n < 500 || span < 7*24*time.Hour {
+		return
+	}
+	avg := span / time.Duration(n)
+	for _, g := range gaps {
+		d := g.to.Sub(g.from)
+		if d < 24*time.Hour || d < 50*avg {
+			continue
+		}
+		v.findings = append(v.findings, finding.Finding{Rule: "tamper.log-gap", Severity: finding.Medium, Path: g.file, Time: g.from.UTC().Format(time.RFC3339),
+			Attack: []string{"T1070.002"}, Evidence: []string{fmt.Sprintf("nothing logged from %s to %s (%s), in a log that averages an event every %s; resumes at %s line %d",
+				stamp(g.from), stamp(g.to), d.Round(time.Minute), avg.Round(time.Second), g.file, g.line)},
+			Title:  fmt.Sprintf("the authentication log is silent for %s from %s", d.Round(time.Hour), stamp(g.from)),
+			Why:    "Deleting the lines of a break-in leaves a hole in an otherwise busy log (so does a stopped logger or a powered-off host).",
+			Action: "Compare with the journal, wtmp and a central log server for that period; check whether the host was down."})
+		v.timeline = append(v.timeline, Event{Time: g.from, Source: "investigate", Event: "log-gap", Path: g.file,
+			Detail: fmt.Sprintf("authentication log silent for %s", d.Round(time.Minute)), weight: 5})
+	}
 }
 
 func shellCommand(cmd string) bool {

