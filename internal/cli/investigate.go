@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,6 +32,7 @@ mistypes a password now and then is not a brute force.
 --format csv gives the timeline only; --format json everything.`,
 		Example: `  sudo nowwhat investigate
   sudo nowwhat investigate --since 2026-11-20 --format csv > timeline.csv
+  sudo nowwhat investigate --since 3d
   nowwhat investigate --root /mnt/web1-disk --format json | jq .entry`,
 		GroupID: "steps",
 		Args:    cobra.NoArgs,
@@ -83,22 +86,39 @@ mistypes a password now and then is not a brute force.
 		},
 	}
 	f.add(cmd, false)
-	cmd.Flags().StringVar(&since, "since", "", "keep timeline rows from this time (2026-11-20, 2026-11-20T13:00:00Z)")
+	cmd.Flags().StringVar(&since, "since", "", "keep timeline rows from this time (2026-11-20, 2026-11-20T13:00:00Z, or 72h / 3d back from now)")
 	cmd.Flags().StringVar(&until, "until", "", "keep timeline rows up to this time")
 	cmd.Flags().StringVar(&format, "format", "text", "text, json or csv (the timeline)")
 	cmd.Flags().IntVar(&rows, "rows", 60, "timeline rows shown in the text report")
 	return cmd
 }
 
-// parseTime reads a date or a date and time (UTC unless an offset is given).
+// parseTime reads a date or a date and time (UTC unless an offset is given), or a time back
+// from now: a Go duration (72h, 90m) or a number of days (3d).
 func parseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
+	}
+	if d, ok := backFromNow(s); ok {
+		return time.Now().UTC().Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a date: write 2026-11-20 or 2026-11-20T13:00:00Z", s)
+	return time.Time{}, fmt.Errorf("%q is not a date: write 2026-11-20, 2026-11-20T13:00:00Z, or 72h or 3d back from now", s)
+}
+
+// backFromNow reads "72h", "90m" or "3d" as a positive span of time.
+func backFromNow(s string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 100*366 {
+			return 0, false
+		}
+		return time.Duration(n) * 24 * time.Hour, true
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d > 0
 }

@@ -56,6 +56,13 @@ func (v *investigation) entry() {
 		case "web.exploit-success":
 			cands = append(cands, candidate{vector: "web-exploit", confidence: 2, time: t, ips: []string{f.SourceIP},
 				summary: f.Title, evidence: f.Evidence})
+		case "tamper.lastlog-wtmp":
+			vector := "valid-account"
+			if f.SourceIP != "" {
+				vector = "ssh-valid-account"
+			}
+			cands = append(cands, candidate{vector: vector, confidence: 2, time: t, ips: []string{f.SourceIP}, users: []string{f.User},
+				summary: f.Title + " (someone hid this login)", evidence: f.Evidence})
 		case "login.new-address":
 			cands = append(cands, candidate{vector: "ssh-valid-account", confidence: 1, time: t, ips: []string{f.SourceIP}, users: []string{f.User},
 				summary: f.Title + " (a stolen password or key?)", evidence: f.Evidence})
@@ -190,6 +197,8 @@ func (v *investigation) narrative() {
 		n = append(n, fmt.Sprintf("Way in (%s confidence): an attack on the web application that the server answered as a success. %s.", r.Entry.Confidence, r.Entry.Summary))
 	case "ssh-valid-account":
 		n = append(n, fmt.Sprintf("Way in (%s confidence): a valid account used over SSH, so a stolen password or key is likely. %s.", r.Entry.Confidence, r.Entry.Summary))
+	case "valid-account":
+		n = append(n, fmt.Sprintf("Way in (%s confidence): a valid account, at the console or from a host name the logs keep no address for. %s.", r.Entry.Confidence, r.Entry.Summary))
 	default:
 		if r.First.IsZero() {
 			n = append(n, "No sign of an intrusion in the logs and files examined.")

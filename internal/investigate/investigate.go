@@ -7,7 +7,10 @@ package investigate
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -250,11 +253,17 @@ func orDash(s string) string {
 	return s
 }
 
-// logins reads wtmp and btmp: logins, reboots, and signs of editing.
+// logins reads wtmp and btmp: logins, reboots, and signs of editing; then lastlog, whose
+// per-account last login must also be in wtmp when wtmp reaches back that far.
 func (v *investigation) logins() {
+	lastWtmp := map[string]time.Time{} // newest wtmp login per user
+	var wtmpFrom time.Time             // oldest wtmp record read
 	for _, f := range utmp.Files(v.fs) {
 		if !f.Supported {
 			v.problem(f.Path, fmt.Errorf("format not read (%s)", f.Kind))
+			continue
+		}
+		if f.Kind == utmp.KindLastlog {
 			continue
 		}
 		if f.Kind != utmp.KindWtmp && f.Kind != utmp.KindBtmp {
@@ -263,10 +272,16 @@ func (v *investigation) logins() {
 		n := 0
 		anomalies, err := utmp.ReadFile(v.fs, f.Path, func(r utmp.Record) bool {
 			n++
+			if f.Kind == utmp.KindWtmp && !r.Time.IsZero() && (wtmpFrom.IsZero() || r.Time.Before(wtmpFrom)) {
+				wtmpFrom = r.Time
+			}
 			switch {
 			case r.Type == "BOOT_TIME":
 				v.timeline = append(v.timeline, Event{Time: r.Time, Source: "wtmp", Event: "boot", Detail: "system boot, kernel " + r.Host, weight: 1})
-			case r.Type == "USER_PROCESS" && f.Kind == "wtmp":
+			case r.Type == "USER_PROCESS" && f.Kind == utmp.KindWtmp:
+				if r.Time.After(lastWtmp[r.User]) {
+					lastWtmp[r.User] = r.Time
+				}
 				v.timeline = append(v.timeline, Event{Time: r.Time, Source: "wtmp", Event: "login", User: r.User, IP: r.Addr,
 					Detail: strings.TrimSpace(fmt.Sprintf("%s logged in on %s from %s", r.User, r.Line, r.Host)), weight: 1})
 			}
@@ -278,12 +293,78 @@ func (v *investigation) logins() {
 		v.rep.Sources = append(v.rep.Sources, fmt.Sprintf("%s: %d records", f.Path, n))
 		for _, a := range anomalies {
 			v.findings = append(v.findings, finding.Finding{Rule: "tamper.login-records", Severity: finding.High, Path: f.Path,
-				Attack: []string{"T1070.006", "T1070"}, Evidence: []string{fmt.Sprintf("%s at byte %d: %s", a.Kind, a.Offset, a.Detail)},
+				Attack: []string{"T1070.002"}, Evidence: []string{fmt.Sprintf("%s at byte %d: %s", a.Kind, a.Offset, a.Detail)},
 				Title:  fmt.Sprintf("%s looks edited: %s", f.Path, a.Kind),
 				Why:    "Login records with zeroed entries or entries out of time order are what log cleaners (utmpdump, wtmpclean, zap) leave.",
 				Action: "Rely on the other logs (journal, auth.log, a central log server) for the hidden period."})
 		}
 	}
+	v.lastlog(lastWtmp, wtmpFrom)
+}
+
+// lastlogSlack is how far lastlog's time (whole seconds, written by sshd or login a moment
+// apart from wtmp) may differ from the matching wtmp record.
+const lastlogSlack = time.Minute
+
+// lastlog puts each account's last login on the timeline and flags a last login that wtmp
+// should hold but does not: the trace of a login erased from wtmp by a log cleaner.
+func (v *investigation) lastlog(lastWtmp map[string]time.Time, wtmpFrom time.Time) {
+	const path = "/var/log/lastlog"
+	names := map[uint32]string{}
+	if users, err := snapshot.All[snapshot.User](v.cur, ""); err == nil {
+		for _, u := range users {
+			if _, dup := names[uint32(u.UID)]; !dup {
+				names[uint32(u.UID)] = u.Name
+			}
+		}
+	}
+	n := 0
+	err := utmp.ReadLastlog(v.fs, path, func(ll utmp.LastLogin) bool {
+		if ll.Time.IsZero() {
+			return true
+		}
+		n++
+		user := names[ll.UID]
+		if user == "" {
+			user = fmt.Sprintf("uid %d", ll.UID)
+		}
+		from := orDash(ll.Host)
+		v.timeline = append(v.timeline, Event{Time: ll.Time, Source: "lastlog", Event: "last-login", User: user, IP: ipOf(ll.Host),
+			Detail: fmt.Sprintf("last login of %s on %s from %s", user, orDash(ll.Line), from), weight: 1})
+		if wtmpFrom.IsZero() || ll.Time.Before(wtmpFrom.Add(lastlogSlack)) {
+			return true // wtmp does not reach back that far (rotated away, or not kept)
+		}
+		if seen := lastWtmp[user]; !seen.IsZero() && !seen.Before(ll.Time.Add(-lastlogSlack)) {
+			return true
+		}
+		ev := fmt.Sprintf("lastlog: %s last logged in %s on %s from %s", user, ll.Time.Format(time.RFC3339), orDash(ll.Line), from)
+		newest := "no login of " + user + " at all"
+		if seen := lastWtmp[user]; !seen.IsZero() {
+			newest = "newest login of " + user + " at " + seen.Format(time.RFC3339)
+		}
+		v.findings = append(v.findings, finding.Finding{Rule: "tamper.lastlog-wtmp", Severity: finding.High, Path: "/var/log/wtmp",
+			User: user, SourceIP: ipOf(ll.Host), Time: ll.Time.Format(time.RFC3339), Attack: []string{"T1070.002"},
+			Evidence: []string{ev, fmt.Sprintf("wtmp (from %s): %s", wtmpFrom.Format(time.RFC3339), newest)},
+			Title:    fmt.Sprintf("a login of %s is in lastlog but missing from wtmp", user),
+			Why:      "login and sshd write both records at once. A last login that wtmp does not hold, in a period wtmp covers, is what a wtmp cleaner leaves behind: it missed lastlog.",
+			Action:   "Treat the login as the attacker's until shown otherwise; look for it in auth.log and the journal, and for what the account did then."})
+		return true
+	})
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			v.problem(path, err)
+		}
+		return
+	}
+	v.rep.Sources = append(v.rep.Sources, fmt.Sprintf("%s: %d accounts with a last login", path, n))
+}
+
+// ipOf returns host when it is an IP address, "" otherwise.
+func ipOf(host string) string {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return host
+	}
+	return ""
 }
 
 // packages puts package operations on the timeline, and flags installs nobody's session explains.

@@ -3,10 +3,12 @@ package investigate
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -336,5 +338,79 @@ func TestLogGap(t *testing.T) {
 	rep := investigateRoot(t, r)
 	if rules(rep)["tamper.log-gap"] != 1 {
 		t.Fatalf("gap not found: %v", rules(rep))
+	}
+}
+
+// wtmpRecord lays out a glibc x86_64 struct utmp with the fields the investigation reads.
+func wtmpRecord(typ int16, line, user, host string, t time.Time) []byte {
+	b := make([]byte, 384)
+	binary.LittleEndian.PutUint16(b[0:], uint16(typ))
+	copy(b[8:40], line)
+	copy(b[44:76], user)
+	copy(b[76:332], host)
+	binary.LittleEndian.PutUint32(b[340:], uint32(t.Unix()))
+	return b
+}
+
+// lastlogFile lays out a lastlog with one entry per uid given.
+func lastlogFile(entries map[int]time.Time, host string) []byte {
+	maxUID := 0
+	for uid := range entries {
+		maxUID = max(maxUID, uid)
+	}
+	b := make([]byte, (maxUID+1)*292)
+	for uid, t := range entries {
+		e := b[uid*292:]
+		binary.LittleEndian.PutUint32(e, uint32(t.Unix()))
+		copy(e[4:36], "pts/0")
+		copy(e[36:292], host)
+	}
+	return b
+}
+
+// TestLastlogAgainstWtmp: a last login that wtmp should hold but does not is a wtmp cleaner's
+// trace; one that wtmp holds, or that predates wtmp, is not.
+func TestLastlogAgainstWtmp(t *testing.T) {
+	t0 := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+	wtmp := append(wtmpRecord(2, "~", "reboot", "6.1.0-13-amd64", t0),
+		wtmpRecord(7, "pts/0", "alice", "198.51.100.7", t0.Add(time.Hour))...)
+	cases := []struct {
+		name     string
+		lastlog  map[int]time.Time
+		want     int    // tamper.lastlog-wtmp findings
+		wantUser string // on the finding
+	}{
+		{"login erased from wtmp", map[int]time.Time{0: t0.Add(3 * time.Hour), 1000: t0.Add(time.Hour)}, 1, "root"},
+		{"every login in wtmp", map[int]time.Time{1000: t0.Add(time.Hour + 2*time.Second)}, 0, ""},
+		{"login older than wtmp", map[int]time.Time{0: t0.Add(-24 * time.Hour)}, 0, ""},
+		{"newer login erased, older kept", map[int]time.Time{1000: t0.Add(5 * time.Hour)}, 1, "alice"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := fixture.Debian(t)
+			r.File("/var/log/wtmp", string(wtmp), 0o664)
+			r.File("/var/log/lastlog", string(lastlogFile(c.lastlog, "203.0.113.9")), 0o664)
+			rep := investigateRoot(t, r)
+			if got := rules(rep)["tamper.lastlog-wtmp"]; got != c.want {
+				t.Fatalf("tamper.lastlog-wtmp findings: %d, want %d (%v)", got, c.want, rules(rep))
+			}
+			onTimeline := 0
+			for _, e := range rep.Timeline {
+				if e.Source == "lastlog" {
+					onTimeline++
+				}
+			}
+			if onTimeline != len(c.lastlog) {
+				t.Errorf("lastlog rows on the timeline: %d, want %d", onTimeline, len(c.lastlog))
+			}
+			if c.want > 0 && (rep.Entry.Vector != "ssh-valid-account" || !slices.Contains(rep.Entry.Users, c.wantUser)) {
+				t.Errorf("entry: %s %v, want the hidden login of %s", rep.Entry.Vector, rep.Entry.Users, c.wantUser)
+			}
+			for _, f := range rep.Findings {
+				if f.Rule == "tamper.lastlog-wtmp" && (f.User != c.wantUser || f.SourceIP != "203.0.113.9" || len(f.Evidence) != 2) {
+					t.Errorf("finding: user %q ip %q evidence %q", f.User, f.SourceIP, f.Evidence)
+				}
+			}
+		})
 	}
 }
