@@ -3,6 +3,7 @@ package investigate
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nowwhat/nowwhat/internal/auditlog"
 	"github.com/nowwhat/nowwhat/internal/finding"
@@ -38,6 +39,7 @@ func (v *investigation) auditLog() {
 		}
 		err = auditlog.Parse(f, func(r auditlog.Record) bool {
 			n++
+			v.sawRun(r, p)
 			e, ok := auditRow(r)
 			if !ok || rows >= 20000 {
 				return true
@@ -60,6 +62,74 @@ func (v *investigation) auditLog() {
 		}
 	}
 	v.rep.Sources = append(v.rep.Sources, fmt.Sprintf("audit log: %d records", n))
+}
+
+// run is the earliest audit record of a program running.
+type run struct {
+	time       time.Time
+	file, line string
+	auid       string
+}
+
+// maxRuns bounds the programs remembered from the audit log.
+const maxRuns = 100000
+
+// sawRun remembers the first time the audit log shows each program running: the exe= of any
+// record (the program that made the audited call) and the program an EXECVE started.
+func (v *investigation) sawRun(r auditlog.Record, file string) {
+	if r.Time.IsZero() {
+		return
+	}
+	for _, exe := range []string{r.Get("exe"), execTarget(r)} {
+		if !strings.HasPrefix(exe, "/") {
+			continue
+		}
+		if v.runs == nil {
+			v.runs = map[string]run{}
+		}
+		old, seen := v.runs[exe]
+		if seen && !r.Time.Before(old.time) || !seen && len(v.runs) >= maxRuns {
+			continue
+		}
+		v.runs[exe] = run{time: r.Time, file: file, line: fmt.Sprintf("line %d: type=%s exe=%s auid=%s", r.Line, r.Type, exe, r.Get("auid")), auid: r.Get("auid")}
+	}
+}
+
+// execTarget is the program an EXECVE record started, when it was given by its full path.
+func execTarget(r auditlog.Record) string {
+	if r.Type != "EXECVE" {
+		return ""
+	}
+	return r.Get("a0")
+}
+
+// firstRuns names, for each program check found malicious, the first time the audit log shows it
+// running: when the intruder was already in, so the way in comes before it.
+func (v *investigation) firstRuns() {
+	if len(v.runs) == 0 {
+		return
+	}
+	done := map[string]bool{}
+	for _, f := range v.chk.Findings {
+		bad := !f.Explained && (f.Severity >= finding.High || f.Strong)
+		r, ok := v.runs[f.Path]
+		if !bad || !ok || done[f.Path] {
+			continue
+		}
+		done[f.Path] = true
+		user := ""
+		if r.auid != "" && r.auid != "4294967295" && r.auid != "unset" {
+			user = "auid " + r.auid
+		}
+		v.findings = append(v.findings, finding.Finding{Rule: "implant.first-run", Severity: finding.High, Path: f.Path, User: user,
+			Time: r.time.UTC().Format(time.RFC3339), Attack: append([]string{"T1204.002"}, f.Attack...),
+			Evidence: []string{r.file + " " + r.line, "nowwhat check: " + f.Title + " (" + f.Rule + ")"},
+			Title:    fmt.Sprintf("%s, which check found (%s), first ran at %s", f.Path, f.Rule, stamp(r.time)),
+			Why:      "The first run of an implant is when the intruder was already on the host: the way in is just before it.",
+			Action:   "Look at the logins and web requests in the minutes before " + stamp(r.time) + "; the audit log's auid names the login session that ran it."})
+		v.timeline = append(v.timeline, Event{Time: r.time, Source: "audit", Event: "implant-first-run", Path: f.Path, User: user,
+			Detail: "first run of " + f.Path + " (" + f.Rule + ")", Malicious: true, weight: 9})
+	}
 }
 
 // auditRow turns a record of interest into a timeline row.

@@ -25,7 +25,13 @@ type candidate struct {
 func (v *investigation) entry() {
 	// The intrusion's span: unexplained high or strong findings with a time.
 	var first, last time.Time
-	for _, f := range v.chk.Findings {
+	spanning := append([]finding.Finding{}, v.chk.Findings...)
+	for _, f := range v.findings {
+		if f.Rule == "implant.first-run" {
+			spanning = append(spanning, f) // an implant's first run is the intruder at work
+		}
+	}
+	for _, f := range spanning {
 		if f.Explained || f.Severity < finding.High && !f.Strong {
 			continue
 		}

@@ -114,6 +114,7 @@ type investigation struct {
 	timeline []Event
 	findings []finding.Finding
 	web      *webState
+	runs     map[string]run // first time the audit log shows each program running
 }
 
 func (v *investigation) problem(path string, err error) {
@@ -131,6 +132,7 @@ func (v *investigation) run(ctx context.Context) error {
 	v.histories()
 	v.kernelLog(ctx)
 	v.auditLog()
+	v.firstRuns()
 	v.webLogs(ctx)
 	if err := ctx.Err(); err != nil {
 		return err

@@ -414,3 +414,37 @@ func TestLastlogAgainstWtmp(t *testing.T) {
 		})
 	}
 }
+
+// TestImplantFirstRun: the audit log's first record of a program check flags names when the
+// intruder ran it, and the login just before it becomes the way in.
+func TestImplantFirstRun(t *testing.T) {
+	r := fixture.Debian(t)
+	r.User("deploy", 1001, "/home/deploy", "/bin/bash", "$y$j9T$salt$hash")
+	r.File("/tmp/.x/kworkerd", "\x7fELF\x02\x01\x01\x00"+strings.Repeat("\x00", 120), 0o755)
+	t0 := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
+	r.File("/var/log/auth.log", syslog(t0, "web1", "sshd[300]: Accepted password for deploy from 198.51.100.23 port 50000 ssh2"), 0o640)
+	audit := func(t time.Time, serial int, rest string) string {
+		return fmt.Sprintf("type=SYSCALL msg=audit(%d.100:%d): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=%d auid=1001 uid=1001 %s\n", t.Unix(), serial, 4000+serial, rest)
+	}
+	r.File("/var/log/audit/audit.log",
+		audit(t0.Add(5*time.Minute), 1, `comm="curl" exe="/usr/bin/curl" key="exec"`)+
+			audit(t0.Add(6*time.Minute), 2, `comm="kworkerd" exe="/tmp/.x/kworkerd" key="exec"`)+
+			audit(t0.Add(40*time.Minute), 3, `comm="kworkerd" exe="/tmp/.x/kworkerd" key="exec"`), 0o600)
+	rep := investigateRoot(t, r)
+	var fr []string
+	for _, f := range rep.Findings {
+		if f.Rule == "implant.first-run" {
+			fr = append(fr, f.Path+" "+f.Time+" "+f.User)
+		}
+	}
+	want := "/tmp/.x/kworkerd " + t0.Add(6*time.Minute).Format(time.RFC3339) + " auid 1001"
+	if len(fr) != 1 || fr[0] != want {
+		t.Fatalf("implant.first-run: %q, want [%q] (findings %v)", fr, want, rules(rep))
+	}
+	if rep.First.IsZero() || rep.First.After(t0.Add(6*time.Minute)) {
+		t.Errorf("first malicious event %v, want no later than the first run", rep.First)
+	}
+	if rep.Entry.Vector != "ssh-valid-account" || !slices.Contains(rep.Entry.SourceIPs, "198.51.100.23") {
+		t.Errorf("entry %+v, want the login just before the first run", rep.Entry)
+	}
+}
