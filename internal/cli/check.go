@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +18,7 @@ func checkCmd(g *globals) *cobra.Command {
 	f := &snapFlags{}
 	var baseline, pubkey, format, snap string
 	var unsignedOK, all, packagesOnly bool
+	var evidenceFile, identity string
 	cmd := &cobra.Command{
 		Use:   "check [--root DIR] [--baseline FILE --pubkey PREFIX.pub] [--format text|json]",
 		Short: "Step 1: is this server really compromised? A verdict backed by evidence",
@@ -38,7 +40,8 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
   sudo nowwhat check --baseline web1-baseline.snap --pubkey admin.pub
   nowwhat check --root /mnt/web1-disk --format json | jq '.findings[] | select(.explained | not)'
   ssh web1 sudo nowwhat snapshot -o - > web1.snap && nowwhat check --snapshot web1.snap
-  sudo nowwhat check --packages     # only package verification, like debsums -s`,
+  sudo nowwhat check --packages     # only package verification, like debsums -s
+  nowwhat check --evidence web1.tar.zst.age --identity case.agekey   # on a clean machine`,
 		GroupID: "steps",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,7 +49,7 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 				return &ExitError{Code: 3, Err: fmt.Errorf("--format %q: use text or json", format)}
 			}
 			target := f.root
-			if snap != "" {
+			if snap != "" || evidenceFile != "" {
 				target = ""
 			}
 			j, err := g.openJournal(cmd, target)
@@ -54,6 +57,17 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 				return &ExitError{Code: 3, Err: err}
 			}
 			fail := func(err error) error { return &ExitError{Code: 3, Err: j.done("", "", err)} }
+			if evidenceFile != "" {
+				if snap != "" {
+					return fail(errors.New("give --snapshot or --evidence, not both"))
+				}
+				dir, cleanup, err := g.openEvidence(evidenceFile, identity)
+				if err != nil {
+					return fail(err)
+				}
+				defer cleanup()
+				snap = filepath.Join(dir, "snapshot", "host.snap")
+			}
 			opt := check.Options{Root: f.root, Snapshot: snap, Baseline: baseline, UnsignedOK: unsignedOK, PackagesOnly: packagesOnly}
 			if baseline != "" {
 				if pubkey == "" && !unsignedOK {
@@ -123,6 +137,7 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 	cmd.Flags().BoolVar(&unsignedOK, "unsigned-ok", false, "use a baseline without checking its signature (the report says so)")
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	cmd.Flags().StringVar(&snap, "snapshot", "", "judge this snapshot file instead of taking one of --root")
+	addEvidenceFlags(cmd, &evidenceFile, &identity)
 	cmd.Flags().BoolVar(&all, "all", false, "list every explained and informational finding")
 	cmd.Flags().BoolVar(&packagesOnly, "packages", false, "only verify installed packages' files against their recorded digests (like debsums, much faster)")
 	return cmd

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 func investigateCmd(g *globals) *cobra.Command {
 	f := &snapFlags{}
 	var since, until, format string
+	var evidenceFile, identity string
 	var rows int
 	cmd := &cobra.Command{
 		Use:   "investigate [--root DIR] [--since TIME] [--until TIME] [--format text|json|csv]",
@@ -33,7 +35,8 @@ mistypes a password now and then is not a brute force.
 		Example: `  sudo nowwhat investigate
   sudo nowwhat investigate --since 2026-11-20 --format csv > timeline.csv
   sudo nowwhat investigate --since 3d
-  nowwhat investigate --root /mnt/web1-disk --format json | jq .entry`,
+  nowwhat investigate --root /mnt/web1-disk --format json | jq .entry
+  nowwhat investigate --evidence web1.tar.zst.age --identity case.agekey`,
 		GroupID: "steps",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,6 +56,14 @@ mistypes a password now and then is not a brute force.
 				return err
 			}
 			opt.Check.Root = f.root
+			if evidenceFile != "" {
+				dir, cleanup, err := g.openEvidence(evidenceFile, identity)
+				if err != nil {
+					return j.done("", "", err)
+				}
+				defer cleanup()
+				opt.Check.Root, opt.Check.Snapshot = filepath.Join(dir, "files"), filepath.Join(dir, "snapshot", "host.snap")
+			}
 			stats := &filescan.Stats{}
 			opt.Check.Capture.Stats = stats
 			if opt.Check.Capture.MaxHashSize, err = parseSize(f.maxHashSize); err != nil {
@@ -87,6 +98,7 @@ mistypes a password now and then is not a brute force.
 	}
 	f.add(cmd, false)
 	cmd.Flags().StringVar(&since, "since", "", "keep timeline rows from this time (2026-11-20, 2026-11-20T13:00:00Z, or 72h / 3d back from now)")
+	addEvidenceFlags(cmd, &evidenceFile, &identity)
 	cmd.Flags().StringVar(&until, "until", "", "keep timeline rows up to this time")
 	cmd.Flags().StringVar(&format, "format", "text", "text, json or csv (the timeline)")
 	cmd.Flags().IntVar(&rows, "rows", 60, "timeline rows shown in the text report")
