@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -185,13 +186,15 @@ func (c *collection) snapshot(ctx context.Context) {
 		c.w.Problem("snapshot", "", fmt.Errorf("snapshot: %w", err))
 		return
 	}
-	var buf bytes.Buffer
-	if _, err := sw.WriteTo(&buf); err != nil {
-		c.w.Problem("snapshot", "", fmt.Errorf("snapshot: %w", err))
+	debug.FreeOSMemory() // the scan's garbage, before the snapshot is copied out
+	data, err := sw.Bytes()
+	if err != nil {
+		c.w.Problem("snapshot", "", err)
 		return
 	}
-	c.w.AddBytes("snapshot", "snapshot/host.snap", "", buf.Bytes())
-	buf = bytes.Buffer{}
+	c.w.AddBytes("snapshot", "snapshot/host.snap", "", data)
+	data = nil
+	debug.FreeOSMemory() // the serialized copy is gone: give it back before check adds its own
 	cur, err := sw.Reader("host " + c.fs.Dir())
 	if err != nil {
 		c.w.Problem("snapshot", "", err)

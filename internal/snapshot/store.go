@@ -350,6 +350,19 @@ func (w *Writer) serialize() ([]byte, error) {
 	return data, err
 }
 
+// Bytes returns a finished in-memory snapshot as the bytes of its SQLite file (one copy, for a
+// caller that must know the size before writing it).
+func (w *Writer) Bytes() ([]byte, error) {
+	if !w.memory || !w.closed {
+		return nil, errors.New("snapshot: Bytes needs a finished in-memory snapshot")
+	}
+	data, err := w.serialize()
+	if err != nil {
+		return nil, fmt.Errorf("serialize snapshot: %w", err)
+	}
+	return data, nil
+}
+
 // WriteTo streams a finished in-memory snapshot to out.
 func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 	if !w.memory || !w.closed {
