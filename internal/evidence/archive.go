@@ -55,6 +55,7 @@ type Item struct {
 	SHA256       string `json:"sha256,omitempty"`
 	Size         int64  `json:"size"` // bytes in the archive
 	OriginalSize int64  `json:"original_size,omitempty"`
+	Offset       int64  `json:"offset,omitempty"` // where in the file the copy starts (a log truncated to its end)
 	Mtime        string `json:"mtime,omitempty"`
 	Ctime        string `json:"ctime,omitempty"`
 	Mode         string `json:"mode,omitempty"` // permission bits in octal, with the type: "file 0644"
@@ -351,12 +352,20 @@ func (w *Writer) AddFile(step, hostPath, archivePath string, f *os.File, st host
 		w.Logf("skipped %s: %s", hostPath, why)
 		return
 	}
+	live := isLog(hostPath)
 	if n < st.Size {
 		if !generated {
 			it.How = HowTruncated
 		}
 		it.OriginalSize = st.Size
 		it.Error = "truncated: " + why
+		if live {
+			// A log's newest lines are at its end: keep those.
+			if _, err := f.Seek(st.Size-n, io.SeekStart); err == nil {
+				it.Offset = st.Size - n
+				it.Error += fmt.Sprintf("; the last %d bytes were kept (from byte %d)", n, it.Offset)
+			}
+		}
 	}
 	name := w.uniqueName(archivePath)
 	it.ArchivePath, it.Size = name, n
@@ -403,8 +412,14 @@ func (w *Writer) AddFile(step, hostPath, archivePath string, f *os.File, st host
 		it.Error = joinErr(it.Error, fmt.Sprintf("%s after %d of %d bytes; the rest is zeros", what, copied, n))
 	}
 	if after, err := hostfs.Fstat(f); err == nil && (after.Size != st.Size || !after.Mtime.Equal(st.Mtime) || !after.Ctime.Equal(st.Ctime)) {
-		it.Error = joinErr(it.Error, fmt.Sprintf("changed while it was read (size %d -> %d, mtime %s -> %s)",
-			st.Size, after.Size, st.Mtime.UTC().Format(time.RFC3339Nano), after.Mtime.UTC().Format(time.RFC3339Nano)))
+		change := fmt.Sprintf("(size %d -> %d, mtime %s -> %s)", st.Size, after.Size,
+			st.Mtime.UTC().Format(time.RFC3339Nano), after.Mtime.UTC().Format(time.RFC3339Nano))
+		if live && after.Size >= st.Size && copied == n {
+			// A log being written: what it held when the copy began is all here.
+			it.Note = joinErr(it.Note, "was being written while it was read "+change+"; the copy holds what it held when the copy began")
+		} else {
+			it.Error = joinErr(it.Error, "changed while it was read "+change)
+		}
 	}
 	it.SHA256 = hex.EncodeToString(h.Sum(nil))
 	if it.Error != "" {
@@ -415,6 +430,9 @@ func (w *Writer) AddFile(step, hostPath, archivePath string, f *os.File, st host
 	}
 	w.add(it)
 }
+
+// isLog reports a host path under /var/log: written while it is read, newest at its end.
+func isLog(p string) bool { return strings.HasPrefix(p, "/var/log/") }
 
 func joinErr(a, b string) string {
 	if a == "" {

