@@ -345,7 +345,7 @@ Exit status: 0 verified, 1 the archive does not verify, 3 it could not be read.`
 			if !m.Complete {
 				n := 0
 				for _, it := range m.Items {
-					if it.Error != "" || it.How == evidence.HowSkipped {
+					if it.Error != "" {
 						n++
 					}
 				}

@@ -214,6 +214,12 @@ func (w *Writer) Skip(step, hostPath, why string) {
 	w.Logf("skipped %s: %s", hostPath, why)
 }
 
+// Leave records an item left out on purpose (a private host key, a FIFO that is never opened):
+// listed in the manifest with the reason, and not a problem of the collection.
+func (w *Writer) Leave(step, hostPath, why string) {
+	w.items = append(w.items, Item{Path: hostPath, Step: step, How: HowSkipped, Note: why})
+}
+
 // Problem records a failure that belongs to no single item (a folder that could not be listed).
 func (w *Writer) Problem(step, hostPath string, err error) {
 	w.Skip(step, hostPath, err.Error())
@@ -479,8 +485,8 @@ func (w *Writer) Finish(m *Manifest, c *Custody) (*Result, error) {
 	}
 	problems := 0
 	for _, it := range w.items {
-		if it.Error != "" || it.How == HowSkipped || it.How == HowTruncated {
-			problems++
+		if it.Error != "" {
+			problems++ // failed, truncated, changed while read; not what was left out on purpose
 		}
 	}
 	m.Format = FormatID

@@ -275,9 +275,12 @@ func (c *collection) copyPath(step, p string, st hostfs.Stat, note string) {
 		f.Close()
 	case st.IsDir():
 	default:
-		c.w.Skip(step, p, st.Type()+": never opened")
+		c.w.Leave(step, p, st.Type()+": never opened")
 	}
 }
+
+// hostKeyNote says why a private SSH host key is not in the archive.
+const hostKeyNote = "private SSH host key: left out (--host-keys includes it)"
 
 // copyFile copies one named host file if it exists.
 func (c *collection) copyFile(step, p string) {
@@ -345,7 +348,7 @@ func (c *collection) walkDir(ctx context.Context, step string, d *hostfs.Dir, ke
 			ok, why := keep(p, st)
 			if !ok {
 				if why != "" {
-					c.w.Skip(step, p, why)
+					c.w.Leave(step, p, why)
 				}
 				continue
 			}
@@ -370,7 +373,7 @@ func (c *collection) walkDir(ctx context.Context, step string, d *hostfs.Dir, ke
 			c.w.AddFile(step, p, HostArchivePath(p), f, st, "")
 			f.Close()
 		default:
-			c.w.Skip(step, p, st.Type()+": never opened")
+			c.w.Leave(step, p, st.Type()+": never opened")
 		}
 	}
 }
@@ -423,7 +426,7 @@ func (c *collection) logs(ctx context.Context) {
 func (c *collection) config(ctx context.Context) {
 	c.tree(ctx, "config", "/etc", func(p string, st hostfs.Stat) (bool, string) {
 		if !c.opt.HostKeys && strings.HasPrefix(p, "/etc/ssh/ssh_host_") && strings.HasSuffix(p, "_key") {
-			return false, "private SSH host key: left out (--host-keys includes it)"
+			return false, hostKeyNote
 		}
 		return true, ""
 	})

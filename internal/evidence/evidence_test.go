@@ -109,8 +109,11 @@ func TestCollectFixtureRoot(t *testing.T) {
 			t.Errorf("%s: not in the manifest", c.path)
 			continue
 		}
-		if it.How != c.how || !strings.Contains(it.Error, c.errHas) {
-			t.Errorf("%s: how %q error %q, want %q with %q", c.path, it.How, it.Error, c.how, c.errHas)
+		if it.How != c.how || !strings.Contains(it.Error+it.Note, c.errHas) {
+			t.Errorf("%s: how %q error %q note %q, want %q with %q", c.path, it.How, it.Error, it.Note, c.how, c.errHas)
+		}
+		if c.how == HowSkipped && it.Error != "" {
+			t.Errorf("%s: left out on purpose, yet counted as a failure: %q", c.path, it.Error)
 		}
 	}
 	if it := items["/var/log/big.log"]; it.Size != 1000 || it.OriginalSize != 3000 || it.Offset != 2000 {

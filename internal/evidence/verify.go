@@ -184,7 +184,11 @@ func walk(r io.Reader, ids []age.Identity, store func(h *tar.Header, data io.Rea
 	}
 	mj, ok := records[ManifestName]
 	if !ok {
-		rep.problem("the archive has no %s: it is not a nowwhat evidence archive, or it was cut short", ManifestName)
+		if len(rep.Problems) > 0 {
+			rep.problem("%s, written at the end, lies beyond the damage: no item after it could be checked", ManifestName)
+		} else {
+			rep.problem("the archive has no %s: it is not a nowwhat evidence archive, or it was cut short", ManifestName)
+		}
 		return rep, nil
 	}
 	var m Manifest
