@@ -20,6 +20,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/check"
 	"github.com/nowwhat/nowwhat/internal/finding"
 	"github.com/nowwhat/nowwhat/internal/hostfs"
+	"github.com/nowwhat/nowwhat/internal/investigate"
 	"github.com/nowwhat/nowwhat/internal/snapshot"
 	"github.com/nowwhat/nowwhat/internal/version"
 )
@@ -147,13 +148,14 @@ func custody(opt Options, host map[string]string, fsys *hostfs.FS, started time.
 
 // collection is one run of Collect.
 type collection struct {
-	w       *Writer
-	fs      *hostfs.FS
-	opt     Options
-	exclude map[string]bool
-	cur     *snapshot.Reader // the snapshot taken (for accounts and homes)
-	report  *check.Report
-	exes    map[int]bool // processes whose program was copied
+	w        *Writer
+	fs       *hostfs.FS
+	opt      Options
+	exclude  map[string]bool
+	cur      *snapshot.Reader // the snapshot taken (for accounts and homes)
+	report   *check.Report
+	findings []finding.Finding // check's, and investigate's when it ran
+	exes     map[int]bool      // processes whose program was copied
 }
 
 func (c *collection) excluded(p string) bool {
@@ -215,15 +217,34 @@ func (c *collection) snapshot(ctx context.Context) {
 		c.w.AddBytes("snapshot", "snapshot/check.txt", "", txt.Bytes())
 	}
 	c.w.Logf("check: verdict %s, %d findings", rep.Verdict, len(rep.Findings))
+	c.findings = rep.Findings
+	// The investigation of the logs, on the same snapshot: its timeline goes in, and the files
+	// it flags (an uploaded script that was then requested) join check's.
+	inv, err := investigate.Analyze(ctx, c.fs, cur, rep, investigate.Options{Check: c.opt.Check})
+	if err != nil {
+		c.w.Problem("snapshot", "", fmt.Errorf("investigate: %w", err))
+		return
+	}
+	js.Reset()
+	txt.Reset()
+	var csv bytes.Buffer
+	if err := inv.WriteJSON(&js); err == nil {
+		c.w.AddBytes("snapshot", "snapshot/investigate.json", "", js.Bytes())
+	}
+	if err := inv.WriteText(&txt, investigate.TextOptions{}); err == nil {
+		c.w.AddBytes("snapshot", "snapshot/investigate.txt", "", txt.Bytes())
+	}
+	if err := inv.WriteCSV(&csv); err == nil {
+		c.w.AddBytes("snapshot", "snapshot/timeline.csv", "", csv.Bytes())
+	}
+	c.findings = inv.Findings
+	c.w.Logf("investigate: way in %s (%s confidence), %d findings, %d timeline rows", inv.Entry.Vector, inv.Entry.Confidence, len(inv.Findings), len(inv.Timeline))
 }
 
 // flagged are the findings worth their evidence: everything above info.
 func (c *collection) flagged() []finding.Finding {
-	if c.report == nil {
-		return nil
-	}
 	var out []finding.Finding
-	for _, f := range c.report.Findings {
+	for _, f := range c.findings {
 		if f.Severity > finding.Info {
 			out = append(out, f)
 		}
@@ -250,7 +271,7 @@ func (c *collection) flaggedFiles(ctx context.Context) {
 		if st.IsDir() {
 			continue // a folder named by a finding (a nested root): its files are judged on their own
 		}
-		c.copyPath("flagged", f.Path, st, "flagged by check: "+f.Rule)
+		c.copyPath("flagged", f.Path, st, "flagged by nowwhat: "+f.Rule)
 	}
 }
 
@@ -410,9 +431,7 @@ var histories = []string{".bash_history", ".zsh_history", ".sh_history", ".ash_h
 // /var/log), the login records, and every account's histories.
 func (c *collection) logs(ctx context.Context) {
 	c.tree(ctx, "logs", "/var/log", nil)
-	for _, p := range []string{"/run/utmp", "/var/run/utmp"} {
-		c.copyFile("logs", p)
-	}
+	c.copyFile("logs", "/var/run/utmp") // a dead host's record of who was logged in
 	for _, h := range c.homes() {
 		for _, n := range histories {
 			c.copyFile("logs", path.Join(h, n))

@@ -141,7 +141,8 @@ func TestCollectFixtureRoot(t *testing.T) {
 			gen[it.ArchivePath] = it
 		}
 	}
-	for _, want := range []string{"snapshot/host.snap", "snapshot/check.json", "snapshot/check.txt", "timeline/bodyfile.txt"} {
+	for _, want := range []string{"snapshot/host.snap", "snapshot/check.json", "snapshot/check.txt", "snapshot/investigate.json",
+		"snapshot/investigate.txt", "snapshot/timeline.csv", "timeline/bodyfile.txt"} {
 		if _, ok := gen[want]; !ok {
 			t.Errorf("no %s in the archive", want)
 		}
@@ -164,6 +165,16 @@ func TestCollectFixtureRoot(t *testing.T) {
 	}
 	if n := strings.Count(body, "\n"); n < 50 {
 		t.Errorf("bodyfile has %d lines", n)
+	}
+	var inv struct {
+		Entry    map[string]any   `json:"entry"`
+		Timeline []map[string]any `json:"timeline"`
+	}
+	if err := json.Unmarshal(files["snapshot/investigate.json"], &inv); err != nil || inv.Entry == nil || len(inv.Timeline) == 0 {
+		t.Errorf("investigate.json: %v, entry %v, %d timeline rows", err, inv.Entry, len(inv.Timeline))
+	}
+	if !strings.Contains(string(files["snapshot/timeline.csv"]), "203.0.113.9") {
+		t.Error("the timeline lacks the login from auth.log")
 	}
 	var custody Custody
 	if err := json.Unmarshal(files[CustodyName], &custody); err != nil || custody.ToolSHA256 == "" || custody.ManifestSHA256 == "" || custody.Live {

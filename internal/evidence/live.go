@@ -55,6 +55,7 @@ func (c *collection) live(ctx context.Context) {
 		return
 	}
 	c.exes = map[int]bool{}
+	c.copyFile("live", "/run/utmp") // who is logged in now
 	for _, name := range system {
 		data, err := readProc(procRoot + "/" + name)
 		if err != nil {

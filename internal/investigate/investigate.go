@@ -89,16 +89,26 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		root = "/"
 	}
 	err := check.With(ctx, opt.Check, func(cur *snapshot.Reader, chk *check.Report) error {
-		rep.Verdict = chk.Verdict
 		fsys, err := hostfs.Open(root)
 		if err != nil {
 			return err
 		}
 		defer fsys.Close()
-		inv := &investigation{opt: opt, fs: fsys, cur: cur, chk: chk, rep: rep, ssh: newSSH()}
-		return inv.run(ctx)
+		rep, err = Analyze(ctx, fsys, cur, chk, opt)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// Analyze investigates a host whose snapshot was already taken and judged (collect does both,
+// once, for its archive): the logs are read from fsys.
+func Analyze(ctx context.Context, fsys *hostfs.FS, cur *snapshot.Reader, chk *check.Report, opt Options) (*Report, error) {
+	rep := &Report{Findings: []finding.Finding{}, Timeline: []Event{}, Verdict: chk.Verdict}
+	inv := &investigation{opt: opt, fs: fsys, cur: cur, chk: chk, rep: rep, ssh: newSSH()}
+	if err := inv.run(ctx); err != nil {
 		return nil, err
 	}
 	return rep, nil
