@@ -88,6 +88,9 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 			if err != nil {
 				return fail(err)
 			}
+			if root == "/" && os.Geteuid() != 0 {
+				g.info("warning: not running as root: shadow, other users' files and most of /proc cannot be read; each miss is in the manifest. Use sudo for a full collection.")
+			}
 			if len(recs) == 0 {
 				g.info("warning: no --recipient: the archive is not encrypted, and it holds /etc/shadow, environments and keys. Give --recipient age1... (age-keygen makes one on your own machine).")
 			}
