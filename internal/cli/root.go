@@ -106,7 +106,7 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 
 	cobra.EnableCommandSorting = false
 	built := map[string]*cobra.Command{"baseline": baselineCmd(g), "diff": diffCmd(g), "check": checkCmd(g), "note": noteCmd(g),
-		"investigate": investigateCmd(g), "collect": collectCmd(g)}
+		"investigate": investigateCmd(g), "collect": collectCmd(g), "maintenance": maintenanceCmd(g)}
 	for _, s := range steps {
 		if c, ok := built[s.name]; ok {
 			root.AddCommand(c)
