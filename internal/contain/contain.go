@@ -177,6 +177,7 @@ type Env struct {
 	Journal  *Journal
 	Operator Operator
 	Out      io.Writer // progress messages (may be io.Discard)
+	NetNS    int       // network namespace fd for isolation (tests); 0: this process's
 }
 
 // NewEnv opens a root for containment.
