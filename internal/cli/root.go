@@ -46,7 +46,7 @@ nowwhat walks you through the response, one step at a time:
 
   0 prepare      nowwhat keygen, baseline   record the host's state, sealed with a key kept off the host
   1 is it hacked nowwhat check, note        a verdict backed by evidence; notes of planned changes
-  2 contain      nowwhat contain            take only the affected part offline             (not built yet)
+  2 contain      nowwhat contain            take only the affected part offline (and: maintenance)
   3 preserve     nowwhat collect            an encrypted evidence archive
   4 assess       nowwhat diff               what changed since the trusted baseline
   5 find how     nowwhat investigate        timeline and the way in
@@ -106,7 +106,7 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 
 	cobra.EnableCommandSorting = false
 	built := map[string]*cobra.Command{"baseline": baselineCmd(g), "diff": diffCmd(g), "check": checkCmd(g), "note": noteCmd(g),
-		"investigate": investigateCmd(g), "collect": collectCmd(g), "maintenance": maintenanceCmd(g)}
+		"investigate": investigateCmd(g), "collect": collectCmd(g), "maintenance": maintenanceCmd(g), "contain": containCmd(g)}
 	for _, s := range steps {
 		if c, ok := built[s.name]; ok {
 			root.AddCommand(c)
