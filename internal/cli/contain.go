@@ -216,8 +216,8 @@ run nowwhat contain confirm: a mistake never locks you out for good.`,
 
 	signalCmd := func(name, short string, suspend bool) *cobra.Command {
 		return &cobra.Command{
-			Use:   name + " PID ...",
-			Short: short,
+			Use:     name + " PID ...",
+			Short:   short,
 			Example: fmt.Sprintf("  sudo nowwhat contain %s 4242 4243\n  sudo nowwhat contain %s 4242 --apply", name, name),
 			Args:    cobra.MinimumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -529,4 +529,3 @@ func (g *globals) serviceWithMaintenance(cmd *cobra.Command, f *containFlags, na
 	g.printPlan(env, contain.Maintenance{Service: name, Ports: ports}, out, true)
 	return nil
 }
-
