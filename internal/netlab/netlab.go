@@ -24,7 +24,7 @@ import (
 // an allowed peer (10.99.0.2) and another peer (10.99.0.3).
 type Lab struct {
 	Names map[string]string // role -> namespace name
-	FDs   map[string]int     // role -> an open fd of the namespace
+	FDs   map[string]int    // role -> an open fd of the namespace
 }
 
 func New(t testing.TB) *Lab {
@@ -158,4 +158,3 @@ func Echo(c net.Conn) bool {
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && line == "ping\n"
 }
-
