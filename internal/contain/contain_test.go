@@ -325,3 +325,18 @@ func newKey(t *testing.T) string {
 	}
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp)))
 }
+
+func TestFindOperator(t *testing.T) {
+	t.Setenv("SSH_CONNECTION", "198.51.100.7 51234 203.0.113.5 22")
+	op := FindOperator()
+	if !op.SSH || op.Client.String() != "198.51.100.7:51234" || op.Server.String() != "203.0.113.5:22" || op.Source != "SSH_CONNECTION" {
+		t.Errorf("from the environment: %+v", op)
+	}
+	if len(op.Ancestors) == 0 || op.Ancestors[0] != os.Getppid() {
+		t.Errorf("ancestors %v, parent %d", op.Ancestors, os.Getppid())
+	}
+	t.Setenv("SSH_CONNECTION", "garbage")
+	if op := FindOperator(); op.Source == "SSH_CONNECTION" {
+		t.Errorf("a malformed SSH_CONNECTION was believed: %+v", op)
+	}
+}

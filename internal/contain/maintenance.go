@@ -1,7 +1,6 @@
 package contain
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,27 +36,15 @@ func ListeningPorts(service string) ([]string, error) {
 		if err != nil || !strings.Contains(string(cg), "/"+unit+"\n") && !strings.Contains(string(cg), "/"+unit+"/") {
 			continue
 		}
-		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-		for _, fd := range fds {
-			t, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-			if err == nil && strings.HasPrefix(t, "socket:[") {
-				if n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(t, "socket:["), "]"), 10, 64); err == nil {
-					inodes[n] = true
-				}
-			}
+		for n := range socketInodes(pid) {
+			inodes[n] = true
 		}
 	}
 	set := map[string]bool{}
 	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		f, err := os.Open(table)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			e, err := live.ParseNetLine(sc.Text())
-			if err != nil || e.State != 10 || !inodes[e.Inode] {
-				continue
+		eachTCP(table, func(e live.NetEntry) bool {
+			if e.State != 10 || !inodes[e.Inode] {
+				return true
 			}
 			a := e.Local.Unmap()
 			if a.IsUnspecified() {
@@ -65,8 +52,8 @@ func ListeningPorts(service string) ([]string, error) {
 			} else {
 				set[netip.AddrPortFrom(a, uint16(e.LocalPort)).String()] = true
 			}
-		}
-		f.Close()
+			return true
+		})
 	}
 	var out []string
 	for a := range set {

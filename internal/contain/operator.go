@@ -33,7 +33,10 @@ func FindOperator() Operator {
 	var sshd []int
 	for pid := os.Getppid(); pid > 1 && len(op.Ancestors) < 64; {
 		op.Ancestors = append(op.Ancestors, pid)
-		comm, ppid := procInfo(pid)
+		comm, _, ppid, _, _, err := procStat(pid)
+		if err != nil {
+			break
+		}
 		if strings.HasPrefix(comm, "sshd") {
 			sshd = append(sshd, pid)
 		}
@@ -76,34 +79,30 @@ func parseAddrPort(a, p string) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(addr.Unmap(), uint16(port)), nil
 }
 
-// procInfo reads a process's name and parent from /proc/PID/stat.
-func procInfo(pid int) (string, int) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", pid
-	}
-	s := string(data)
-	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || close < open {
-		return "", pid
-	}
-	f := strings.Fields(s[close+1:])
-	if len(f) < 2 {
-		return "", pid
-	}
-	ppid, err := strconv.Atoi(f[1])
-	if err != nil {
-		return s[open+1 : close], pid
-	}
-	return s[open+1 : close], ppid
-}
-
 // sshdConnection finds the established TCP connection an sshd process holds.
 func sshdConnection(pid int) (client, server netip.AddrPort, ok bool) {
+	inodes := socketInodes(pid)
+	for _, table := range []string{"tcp", "tcp6"} {
+		eachTCP(fmt.Sprintf("/proc/%d/net/%s", pid, table), func(e live.NetEntry) bool {
+			if e.State != 1 || !inodes[e.Inode] {
+				return true
+			}
+			client, server, ok = netip.AddrPortFrom(e.Remote.Unmap(), uint16(e.RemotePort)), netip.AddrPortFrom(e.Local.Unmap(), uint16(e.LocalPort)), true
+			return false
+		})
+		if ok {
+			return
+		}
+	}
+	return
+}
+
+// socketInodes lists the inodes of the sockets a process holds open.
+func socketInodes(pid int) map[uint64]bool {
 	inodes := map[uint64]bool{}
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
-		return
+		return inodes
 	}
 	for _, e := range ents {
 		t, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
@@ -114,23 +113,22 @@ func sshdConnection(pid int) (client, server netip.AddrPort, ok bool) {
 			inodes[n] = true
 		}
 	}
-	for _, table := range []string{"tcp", "tcp6"} {
-		f, err := os.Open(fmt.Sprintf("/proc/%d/net/%s", pid, table))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			e, err := live.ParseNetLine(sc.Text())
-			if err != nil || e.State != 1 || !inodes[e.Inode] {
-				continue
-			}
-			f.Close()
-			return netip.AddrPortFrom(e.Remote.Unmap(), uint16(e.RemotePort)), netip.AddrPortFrom(e.Local.Unmap(), uint16(e.LocalPort)), true
-		}
-		f.Close()
+	return inodes
+}
+
+// eachTCP hands every entry of a /proc/net/tcp table to fn, until fn returns false.
+func eachTCP(path string, fn func(live.NetEntry) bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
 	}
-	return
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if e, err := live.ParseNetLine(sc.Text()); err == nil && !fn(e) {
+			return
+		}
+	}
 }
 
 // Describe says in one line what is protected.
