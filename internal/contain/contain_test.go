@@ -340,3 +340,25 @@ func TestFindOperator(t *testing.T) {
 		t.Errorf("a malformed SSH_CONNECTION was believed: %+v", op)
 	}
 }
+
+// TestServiceOnBareRoot: masking on a root without /etc/systemd/system leaves no folder behind
+// after undo.
+func TestServiceOnBareRoot(t *testing.T) {
+	r := fixture.New(t)
+	r.File("/lib/systemd/system/app.service", "[Service]\n", 0o644)
+	r.MkdirAll("/etc", 0o755)
+	e := env(t, r)
+	if _, err := Run(e, Service{Name: "app"}, true); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := InForce(e.Journal)
+	if err := Undo(e, in[0], ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(r.Path("/etc/systemd")); err == nil {
+		t.Error("undo left /etc/systemd behind")
+	}
+	if _, err := os.Lstat(r.Path("/etc")); err != nil {
+		t.Error("undo removed /etc, which was there before")
+	}
+}

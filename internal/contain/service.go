@@ -37,7 +37,8 @@ type Service struct {
 
 // ServiceUndo is what undoing a service containment needs.
 type ServiceUndo struct {
-	Units []UnitState `json:"units"`
+	Units   []UnitState `json:"units"`
+	MadeDir string      `json:"made_dir,omitempty"` // the first folder above the mask that did not exist (a bare root)
 }
 
 // UnitState is a unit as it was before masking.
@@ -120,6 +121,11 @@ func (s Service) Prepare(env *Env) (*Plan, error) {
 	}
 	p := &Plan{}
 	undo := ServiceUndo{}
+	for d := maskDir; d != "/"; d = path.Dir(d) {
+		if _, err := env.FS.Lstat(d); hostfs.IsNotExist(err) {
+			undo.MadeDir = d
+		}
+	}
 	for _, u := range units {
 		st := UnitState{Unit: u, Prior: "none"}
 		mp := maskDir + "/" + u
@@ -299,6 +305,14 @@ func undoService(env *Env, raw json.RawMessage) error {
 	for _, u := range undo.Units {
 		if err := restoreOnDisk(env, u); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if undo.MadeDir != "" && len(errs) == 0 {
+		// Remove the folders the mask needed, only while empty: what they hold now is someone else's.
+		for d := maskDir; len(d) >= len(undo.MadeDir); d = path.Dir(d) {
+			if env.W.Remove(rel(d)) != nil {
+				break
+			}
 		}
 	}
 	return errors.Join(errs...)
