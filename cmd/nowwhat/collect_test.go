@@ -150,6 +150,12 @@ func TestCollectPlainToStdout(t *testing.T) {
 	if bad := run(t, nil, "collect", "--root", r.Dir, "-o", filepath.Join(work, "c"), "--recipient", "AGE-SECRET-KEY-1QQQ"); bad.code != 3 || !strings.Contains(bad.stderr, "secret key") {
 		t.Errorf("secret key as recipient: %+v", bad)
 	}
+	if bad := run(t, nil, "collect", "--root", filepath.Join(work, "missing"), "-o", filepath.Join(work, "d")); bad.code != 3 || !strings.Contains(bad.stderr, "--root") {
+		t.Errorf("missing root: %+v", bad)
+	}
+	if _, err := os.Stat(filepath.Join(work, "d")); err == nil {
+		t.Error("a failed collection left an empty archive behind")
+	}
 }
 
 func fileSHA(t *testing.T, p string) string {

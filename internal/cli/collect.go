@@ -127,6 +127,9 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 				if force {
 					flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 				}
+				if _, err := os.Stat(root); err != nil {
+					return fail(fmt.Errorf("--root %s: %w (give a folder holding the host's file system)", root, err))
+				}
 				file, err = os.OpenFile(out, flags, 0o600)
 				if err != nil {
 					if errors.Is(err, os.ErrExist) {
@@ -147,6 +150,12 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 				}
 			}
 			if err != nil {
+				if file != nil {
+					file.Close()
+					if fi, serr := os.Stat(out); serr == nil && fi.Size() == 0 {
+						os.Remove(out) // nothing was written: leave no empty archive behind
+					}
+				}
 				return fail(err)
 			}
 			if file != nil {

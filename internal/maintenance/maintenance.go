@@ -224,7 +224,7 @@ func ParseListen(addr string) (string, error) {
 		return "", errors.New("empty address")
 	}
 	if !strings.Contains(addr, ":") {
-		if _, err := strconv.Atoi(addr); err != nil {
+		if p, err := strconv.Atoi(addr); err != nil || p < 0 || p > 65535 {
 			return "", fmt.Errorf("%q: give a port (8080), or an address and port (:80, 192.0.2.10:443, [::]:80)", addr)
 		}
 		return "127.0.0.1:" + addr, nil
