@@ -266,13 +266,13 @@ func TestSignals(t *testing.T) {
 func waitState(t *testing.T, pid int, want byte) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
-		if _, st, _, _, _, err := procStat(pid); err == nil && st == want {
+		if st, err := procStat(pid); err == nil && st.State == string(want) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_, st, _, _, _, _ := procStat(pid)
-	t.Fatalf("process %d in state %c, want %c", pid, st, want)
+	st, _ := procStat(pid)
+	t.Fatalf("process %d in state %s, want %c", pid, st.State, want)
 }
 
 // TestJournalSurvivesCrash: an intent without an outcome (a crash mid-change) is in force, so

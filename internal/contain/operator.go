@@ -33,17 +33,17 @@ func FindOperator() Operator {
 	var sshd []int
 	for pid := os.Getppid(); pid > 1 && len(op.Ancestors) < 64; {
 		op.Ancestors = append(op.Ancestors, pid)
-		comm, _, ppid, _, _, err := procStat(pid)
+		st, err := procStat(pid)
 		if err != nil {
 			break
 		}
-		if strings.HasPrefix(comm, "sshd") {
+		if strings.HasPrefix(st.Comm, "sshd") {
 			sshd = append(sshd, pid)
 		}
-		if ppid == pid {
+		if int(st.PPID) == pid {
 			break
 		}
-		pid = ppid
+		pid = int(st.PPID)
 	}
 	if f := strings.Fields(os.Getenv("SSH_CONNECTION")); len(f) == 4 {
 		c, err1 := parseAddrPort(f[0], f[1])
@@ -106,10 +106,7 @@ func socketInodes(pid int) map[uint64]bool {
 	}
 	for _, e := range ents {
 		t, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
-		if err != nil || !strings.HasPrefix(t, "socket:[") {
-			continue
-		}
-		if n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(t, "socket:["), "]"), 10, 64); err == nil {
+		if n, ok := live.SocketInode(t); err == nil && ok {
 			inodes[n] = true
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nowwhat/nowwhat/internal/live"
 )
 
 // Signal stops processes for good (kill: SIGKILL) or freezes them for memory forensics (suspend:
@@ -35,8 +37,6 @@ type ProcRef struct {
 	Cmdline string `json:"cmdline,omitempty"`
 }
 
-const pfKthread = 0x00200000
-
 func init() {
 	undoers["suspend"] = undoSignal
 	undoers["kill"] = undoSignal
@@ -57,25 +57,13 @@ func (s Signal) Target() string {
 	return strings.Join(p, ",")
 }
 
-// procStat reads name, state, parent, flags and start time of a process.
-func procStat(pid int) (name string, state byte, ppid int, flags uint64, start uint64, err error) {
+// procStat reads /proc/PID/stat.
+func procStat(pid int) (live.Stat, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return "", 0, 0, 0, 0, err
+		return live.Stat{}, err
 	}
-	s := string(data)
-	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || close < open {
-		return "", 0, 0, 0, 0, errors.New("malformed stat")
-	}
-	f := strings.Fields(s[close+1:])
-	if len(f) < 20 {
-		return "", 0, 0, 0, 0, errors.New("malformed stat")
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	flags, _ = strconv.ParseUint(f[6], 10, 64)
-	start, _ = strconv.ParseUint(f[19], 10, 64)
-	return s[open+1 : close], f[0][0], ppid, flags, start, nil
+	return live.ParseStat(data)
 }
 
 func (s Signal) Prepare(env *Env) (*Plan, error) {
@@ -102,17 +90,18 @@ func (s Signal) Prepare(env *Env) (*Plan, error) {
 		case slices.Contains(env.Operator.Ancestors, pid):
 			return nil, refuse("PID %d is part of your own session (your shell, sudo or SSH connection)", pid)
 		}
-		name, state, ppid, flags, start, err := procStat(pid)
+		st, err := procStat(pid)
 		if err != nil {
 			return nil, fmt.Errorf("process %d: %w (is it still running?)", pid, err)
 		}
-		if flags&pfKthread != 0 || pid == 2 || ppid == 2 {
+		name := st.Comm
+		if st.Flags&live.PFKthread != 0 || pid == 2 || st.PPID == 2 {
 			return nil, refuse("PID %d (%s) is a kernel thread: signals do not stop it, and a process dressed as one is shown by nowwhat check with its real PID", pid, name)
 		}
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		ref := ProcRef{PID: pid, Start: start, Name: name, Exe: exe, Cmdline: strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))}
-		if s.Suspend && state == 'T' {
+		ref := ProcRef{PID: pid, Start: st.StartTicks, Name: name, Exe: exe, Cmdline: live.Cmdline(cmd)}
+		if s.Suspend && st.State == "T" {
 			p.Warn = append(p.Warn, fmt.Sprintf("%d (%s) is already stopped", pid, name))
 			continue
 		}
@@ -151,11 +140,11 @@ func signalProc(r ProcRef, sig unix.Signal) error {
 		return fmt.Errorf("process %d: %w", r.PID, err)
 	}
 	defer unix.Close(fd)
-	_, _, _, _, start, err := procStat(r.PID)
+	st, err := procStat(r.PID)
 	if err != nil {
 		return fmt.Errorf("process %d: %w", r.PID, err)
 	}
-	if start != r.Start {
+	if st.StartTicks != r.Start {
 		return fmt.Errorf("process %d is another process now (it was restarted or its PID reused): not signalled", r.PID)
 	}
 	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {

@@ -9,11 +9,11 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nowwhat/nowwhat/internal/hostfs"
+	"github.com/nowwhat/nowwhat/internal/live"
 )
 
 // procRoot is where the live host's /proc is read (a variable for tests).
@@ -41,11 +41,6 @@ func readProc(p string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, maxProcFile))
 }
 
-// gone reports an error that means the process exited while it was read.
-func gone(err error) bool {
-	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) || errors.Is(err, os.ErrNotExist)
-}
-
 // live copies the volatile state of a live host: every process (command line, environment,
 // status, memory map, open files, and its program when that was deleted), network tables,
 // kernel modules, mounts, and who is logged in.
@@ -59,7 +54,7 @@ func (c *collection) live(ctx context.Context) {
 	for _, name := range system {
 		data, err := readProc(procRoot + "/" + name)
 		if err != nil {
-			if !gone(err) {
+			if !live.Gone(err) {
 				c.w.Problem("live", "/proc/"+name, err)
 			}
 			continue
@@ -102,7 +97,7 @@ func (c *collection) process(pid int, table *bytes.Buffer) {
 	for _, name := range perProcess {
 		data, err := readProc(dir + "/" + name)
 		if err != nil {
-			if gone(err) {
+			if live.Gone(err) {
 				if name == "cmdline" {
 					c.w.Logf("process %d exited before it could be read", pid)
 					return
@@ -138,11 +133,11 @@ func (c *collection) process(pid int, table *bytes.Buffer) {
 	cwd, _ := os.Readlink(dir + "/cwd")
 	root, _ := os.Readlink(dir + "/root")
 	c.w.AddBytes("live", arch+"/links.txt", host, []byte(fmt.Sprintf("exe\t%s\ncwd\t%s\nroot\t%s\n", exe, cwd, root)))
-	if strings.HasSuffix(exe, " (deleted)") {
+	if _, deleted := live.ExeTarget(exe); deleted {
 		c.copyExe(pid, "the program's file was deleted: "+exe)
 	}
-	fmt.Fprintf(table, "%d\t%s\t%s\t%s\t%s\t%s\n", pid, statusField(status, "PPid"), firstField(statusField(status, "Uid")),
-		statusField(status, "Name"), exe, strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " ")))
+	st := live.ParseStatus(status)
+	fmt.Fprintf(table, "%d\t%d\t%d\t%s\t%s\t%s\n", pid, st.PPID, st.UID, st.Name, exe, live.Cmdline(cmdline))
 }
 
 // copyExe copies a process's program through /proc/PID/exe, which opens the program even when
@@ -154,7 +149,7 @@ func (c *collection) copyExe(pid int, note string) {
 	p := fmt.Sprintf("%s/%d/exe", procRoot, pid)
 	f, err := os.Open(p)
 	if err != nil {
-		if !gone(err) {
+		if !live.Gone(err) {
 			c.w.Problem("live", fmt.Sprintf("/proc/%d/exe", pid), err)
 		}
 		return
@@ -181,20 +176,4 @@ func (c *collection) flaggedProcesses(ctx context.Context) {
 			c.copyExe(int(f.PID), "flagged by check: "+f.Rule)
 		}
 	}
-}
-
-func statusField(status []byte, key string) string {
-	for _, line := range strings.Split(string(status), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-func firstField(s string) string {
-	if f := strings.Fields(s); len(f) > 0 {
-		return f[0]
-	}
-	return ""
 }

@@ -115,8 +115,8 @@ func listPIDs(fs *hostfs.FS) ([]int64, error) {
 	return pids, err
 }
 
-// gone reports whether err means the process exited while it was read.
-func gone(err error) bool {
+// Gone reports whether err means the process exited while it was read.
+func Gone(err error) bool {
 	return hostfs.IsNotExist(err) || errors.Is(err, unix.ESRCH)
 }
 
@@ -142,7 +142,7 @@ func (s *scan) process(pid int64, listed bool) bool {
 	dir := "/proc/" + strconv.FormatInt(pid, 10)
 	d, err := s.env.FS.OpenDir(dir)
 	if err != nil {
-		if !gone(err) {
+		if !Gone(err) {
 			s.env.Problem(s.c, dir, err)
 		}
 		return false
@@ -150,7 +150,7 @@ func (s *scan) process(pid int64, listed bool) bool {
 	defer d.Close()
 	data, err := readSmall(d, "stat", 4<<10)
 	if err != nil {
-		if !gone(err) {
+		if !Gone(err) {
 			s.env.Problem(s.c, dir+"/stat", err)
 		}
 		return false
@@ -163,7 +163,7 @@ func (s *scan) process(pid int64, listed bool) bool {
 	status := Status{Tgid: -1, PPID: -1, UID: -1}
 	if data, err := readSmall(d, "status", 64<<10); err == nil {
 		status = ParseStatus(data)
-	} else if gone(err) {
+	} else if Gone(err) {
 		return false
 	}
 	if !listed && status.Tgid != pid {
@@ -199,7 +199,7 @@ func (s *scan) process(pid int64, listed bool) bool {
 
 // deny counts a link that could not be read; exits and kernel threads do not count.
 func (s *scan) deny(what string, err error) {
-	if gone(err) {
+	if Gone(err) {
 		return
 	}
 	s.denied[what]++

@@ -20,7 +20,10 @@ func TestParseStat(t *testing.T) {
 		ok   bool
 	}{
 		{"1 (systemd) S 0 1 1 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 42 10000000 100 18446744073709551615 0 0\n",
-			Stat{PID: 1, Comm: "systemd", State: "S", PPID: 0, StartTicks: 42}, true},
+			Stat{PID: 1, Comm: "systemd", State: "S", PPID: 0, Flags: 4194560, StartTicks: 42}, true},
+		{"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 7 0 0 18446744073709551615 0 0\n",
+			Stat{PID: 2, Comm: "kthreadd", State: "S", PPID: 0, Flags: 2129984, StartTicks: 7}, true},
+		{"1 (a) S 0 1 1 0 -1 notanumber 0 0 0 0 0 0 0 0 0 0 0 0 5", Stat{}, false},
 		{"4242 (evil) (x) y) R 1 4242 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 987654 0 0",
 			Stat{PID: 4242, Comm: "evil) (x) y", State: "R", PPID: 1, StartTicks: 987654}, true},
 		{"7 () Z 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 5", Stat{PID: 7, State: "Z", PPID: 1, StartTicks: 5}, true},

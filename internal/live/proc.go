@@ -13,8 +13,12 @@ type Stat struct {
 	Comm       string
 	State      string // R, S, D, Z, T, t, X, I, ...
 	PPID       int64
+	Flags      uint64 // field 9: the kernel's PF_* flags (PF_KTHREAD marks a kernel thread)
 	StartTicks uint64 // field 22: clock ticks after boot when the process started
 }
+
+// PFKthread is the PF_KTHREAD flag of Stat.Flags: the process is a kernel thread.
+const PFKthread = 0x00200000
 
 var errStat = errors.New("malformed /proc/PID/stat")
 
@@ -31,12 +35,15 @@ func ParseStat(data []byte) (Stat, error) {
 		return Stat{}, errStat
 	}
 	f := strings.Fields(string(data[close+1:]))
-	// f[0] is field 3 (state), f[1] field 4 (ppid), f[19] field 22 (starttime).
+	// f[0] is field 3 (state), f[1] field 4 (ppid), f[6] field 9 (flags), f[19] field 22 (starttime).
 	if len(f) < 20 {
 		return Stat{}, errStat
 	}
 	st := Stat{PID: pid, Comm: string(data[open+1 : close]), State: f[0]}
 	if st.PPID, err = strconv.ParseInt(f[1], 10, 64); err != nil || st.PPID < 0 {
+		return Stat{}, errStat
+	}
+	if st.Flags, err = strconv.ParseUint(f[6], 10, 64); err != nil {
 		return Stat{}, errStat
 	}
 	if st.StartTicks, err = strconv.ParseUint(f[19], 10, 64); err != nil {
