@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -35,11 +34,18 @@ func (c *collection) bodyfile(ctx context.Context) {
 		c.w.Problem("timeline", "/", err)
 		return
 	}
-	b := &bodyWalk{c: c, out: bw}
+	b := &bodyWalk{out: bw}
 	if st, err := c.fs.Lstat("/"); err == nil {
 		b.line("/", st, "")
 	}
-	b.walk(ctx, d, 0)
+	c.walk(ctx, d, 0, func(d *hostfs.Dir, name, p string, st hostfs.Stat) bool {
+		link := ""
+		if st.IsSymlink() {
+			link, _ = d.Readlink(name)
+		}
+		b.line(p, st, link)
+		return b.n < maxBodyfileEntries
+	}, func(string, error) { b.failed++ })
 	d.Close()
 	if err := bw.Flush(); err != nil {
 		c.w.Problem("timeline", "", fmt.Errorf("bodyfile: %w", err))
@@ -58,54 +64,13 @@ func (c *collection) bodyfile(ctx context.Context) {
 		return
 	}
 	c.w.AddFile("timeline", "", "timeline/bodyfile.txt", mem, st, fmt.Sprintf("%d entries; mactime -b timeline/bodyfile.txt", b.n))
-	c.w.Logf("bodyfile: %d entries, %d folders not read", b.n, b.failed)
+	c.w.Logf("bodyfile: %d entries, %d entries or folders not read", b.n, b.failed)
 }
 
 type bodyWalk struct {
-	c      *collection
 	out    *bufio.Writer
 	n      int
 	failed int
-}
-
-func (b *bodyWalk) walk(ctx context.Context, d *hostfs.Dir, depth int) {
-	if depth > 256 || b.n >= maxBodyfileEntries || ctx.Err() != nil {
-		return
-	}
-	if d.PseudoFS() != "" {
-		return
-	}
-	ents, err := d.Entries()
-	if err != nil {
-		b.failed++
-	}
-	for _, e := range ents {
-		p := path.Join(d.Path, e.Name)
-		if b.c.excluded(p) {
-			continue
-		}
-		st, err := d.Lstat(e.Name)
-		if err != nil {
-			continue
-		}
-		link := ""
-		if st.IsSymlink() {
-			link, _ = d.Readlink(e.Name)
-		}
-		b.line(p, st, link)
-		if st.IsDir() {
-			sub, err := d.Sub(e.Name)
-			if err != nil {
-				b.failed++
-				continue
-			}
-			b.walk(ctx, sub, depth+1)
-			sub.Close()
-		}
-		if b.n >= maxBodyfileEntries {
-			return
-		}
-	}
 }
 
 // line writes one entry. A "|" in a name is written as "\|", the way TSK tools escape it.

@@ -328,65 +328,40 @@ func (c *collection) tree(ctx context.Context, step, dir string, keep func(p str
 		}
 		return
 	}
-	c.walkDir(ctx, step, d, keep, 0)
+	c.walkDir(ctx, step, d, keep)
 	d.Close()
 }
 
-func (c *collection) walkDir(ctx context.Context, step string, d *hostfs.Dir, keep func(string, hostfs.Stat) (bool, string), depth int) {
-	if depth > 64 || ctx.Err() != nil || c.w.Err() != nil {
-		return
-	}
-	if fs := d.PseudoFS(); fs != "" {
-		return
-	}
-	ents, err := d.Entries()
-	if err != nil {
-		c.w.Problem(step, d.Path, err)
-	}
-	for _, e := range ents {
-		p := path.Join(d.Path, e.Name)
-		if c.excluded(p) || c.w.Copied(p) {
-			continue
+func (c *collection) walkDir(ctx context.Context, step string, d *hostfs.Dir, keep func(string, hostfs.Stat) (bool, string)) {
+	problem := func(p string, err error) { c.w.Problem(step, p, err) }
+	c.walk(ctx, d, 0, func(d *hostfs.Dir, name, p string, st hostfs.Stat) bool {
+		if c.w.Err() != nil {
+			return false
 		}
-		st, err := d.Lstat(e.Name)
-		if err != nil {
-			if !hostfs.IsNotExist(err) {
-				c.w.Problem(step, p, err)
-			}
-			continue
-		}
-		if st.IsDir() {
-			sub, err := d.Sub(e.Name)
-			if err != nil {
-				c.w.Problem(step, p, err)
-				continue
-			}
-			c.walkDir(ctx, step, sub, keep, depth+1)
-			sub.Close()
-			continue
+		if st.IsDir() || c.w.Copied(p) {
+			return true
 		}
 		if keep != nil {
-			ok, why := keep(p, st)
-			if !ok {
+			if ok, why := keep(p, st); !ok {
 				if why != "" {
 					c.w.Leave(step, p, why)
 				}
-				continue
+				return true
 			}
 		}
 		switch {
 		case st.IsSymlink():
-			target, err := d.Readlink(e.Name)
+			target, err := d.Readlink(name)
 			if err != nil {
-				c.w.Problem(step, p, err)
-				continue
+				problem(p, err)
+				return true
 			}
 			c.w.AddLink(step, p, target, st)
 		case st.IsRegular():
-			f, err := d.OpenFile(e.Name)
+			f, err := d.OpenFile(name)
 			if err != nil {
-				c.w.Problem(step, p, err)
-				continue
+				problem(p, err)
+				return true
 			}
 			if st2, err := hostfs.Fstat(f); err == nil {
 				st = st2
@@ -396,7 +371,53 @@ func (c *collection) walkDir(ctx context.Context, step string, d *hostfs.Dir, ke
 		default:
 			c.w.Leave(step, p, st.Type()+": never opened")
 		}
+		return true
+	}, problem)
+}
+
+// maxDepth bounds how deep a walk goes (a folder loop through bind mounts, a hostile tree).
+const maxDepth = 256
+
+// walk visits every entry below d (folders before what they hold), never following a link and
+// never entering a kernel file system. visit returns false to stop the whole walk; problem
+// hears what could not be read. It reports whether the walk ran to the end.
+func (c *collection) walk(ctx context.Context, d *hostfs.Dir, depth int, visit func(d *hostfs.Dir, name, p string, st hostfs.Stat) bool, problem func(p string, err error)) bool {
+	if depth > maxDepth || ctx.Err() != nil || d.PseudoFS() != "" {
+		return ctx.Err() == nil
 	}
+	ents, err := d.Entries()
+	if err != nil {
+		problem(d.Path, err)
+	}
+	for _, e := range ents {
+		p := path.Join(d.Path, e.Name)
+		if c.excluded(p) {
+			continue
+		}
+		st, err := d.Lstat(e.Name)
+		if err != nil {
+			if !hostfs.IsNotExist(err) {
+				problem(p, err)
+			}
+			continue
+		}
+		if !visit(d, e.Name, p, st) {
+			return false
+		}
+		if st.IsDir() {
+			sub, err := d.Sub(e.Name)
+			if err != nil {
+				problem(p, err)
+				continue
+			}
+			ok := c.walk(ctx, sub, depth+1, visit, problem)
+			sub.Close()
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // homes are the accounts' home folders (from the snapshot, else /root and /home/*).
