@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nowwhat/nowwhat/internal/evidence"
+	"github.com/nowwhat/nowwhat/internal/finding"
 	"github.com/nowwhat/nowwhat/internal/progress"
 )
 
@@ -244,10 +245,10 @@ func parseRecipients(keys, files []string) ([]age.Recipient, []string, error) {
 			if strings.HasPrefix(s, "AGE-SECRET-KEY-") {
 				return fmt.Errorf("%s: that is a secret key; give its public key (age-keygen -y KEYFILE prints it), and keep the secret key off this host", where)
 			}
-			return fmt.Errorf("%s: %q is not an age public key (age1...) or SSH public key: %w", where, finishClip(s), err)
+			return fmt.Errorf("%s: %q is not an age public key (age1...) or SSH public key: %w", where, finding.Clip(s, 80), err)
 		}
 		recs = append(recs, r)
-		names = append(names, finishClip(s))
+		names = append(names, finding.Clip(s, 80))
 		return nil
 	}
 	for _, k := range keys {
@@ -267,13 +268,6 @@ func parseRecipients(keys, files []string) ([]age.Recipient, []string, error) {
 		}
 	}
 	return recs, names, nil
-}
-
-func finishClip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }
 
 // loadIdentities reads age identities (AGE-SECRET-KEY-1... lines, as age-keygen writes) or an

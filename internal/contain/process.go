@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nowwhat/nowwhat/internal/finding"
 	"github.com/nowwhat/nowwhat/internal/live"
 )
 
@@ -110,7 +111,7 @@ func (s Signal) Prepare(env *Env) (*Plan, error) {
 		if s.Suspend {
 			verb = "suspend (SIGSTOP: frozen, its memory kept for forensics)"
 		}
-		p.What = append(p.What, fmt.Sprintf("%s process %d %s: %s", verb, pid, name, clipStr(ref.Cmdline, 120)))
+		p.What = append(p.What, fmt.Sprintf("%s process %d %s: %s", verb, pid, name, finding.Clip(ref.Cmdline, 120)))
 	}
 	p.Undo = undo
 	if s.Suspend {
@@ -123,13 +124,6 @@ func (s Signal) Prepare(env *Env) (*Plan, error) {
 		p.Noop = "every process named is already stopped"
 	}
 	return p, nil
-}
-
-func clipStr(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // signalProc sends sig to a process through a pidfd, after checking it is the same process
