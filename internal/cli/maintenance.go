@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -93,7 +94,7 @@ standard error (visitors and attackers still probing the site). Ctrl-C stops it.
 				return err
 			}
 			g.info("maintenance page on %s (503, Retry-After %s); health: %s; Ctrl-C to stop", strings.Join(srv.Addrs(), ", "),
-				retryAfter.Round(time.Second), orDefault(healthPath, maintenance.DefaultHealthPath))
+				retryAfter.Round(time.Second), cmp.Or(healthPath, maintenance.DefaultHealthPath))
 			ctx, cancel := interruptible()
 			defer cancel()
 			err = srv.Serve(ctx)
@@ -111,11 +112,4 @@ standard error (visitors and attackers still probing the site). Ctrl-C stops it.
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "TLS private key (PEM)")
 	cmd.Flags().StringVar(&healthPath, "health-path", maintenance.DefaultHealthPath, "path that answers 200 for load balancers (- for none)")
 	return cmd
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
