@@ -276,7 +276,13 @@ var remoteFS = map[string]bool{"nfs": true, "nfs4": true, "cifs": true, "smb3": 
 // suspect host's own disk (when the target is this machine, root "/"), or inside the examined
 // root (when the target is a mounted image). It returns "" when the placement looks safe.
 func Placement(caseDir, targetRoot string) string {
-	abs, err := filepath.Abs(caseDir)
+	return PlacementOf("the case folder "+caseDir, caseDir, targetRoot)
+}
+
+// PlacementOf is Placement for any evidence a command writes (an archive, a snapshot): what
+// names it in the warning, dir is the folder it goes to.
+func PlacementOf(what, dir, targetRoot string) string {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return ""
 	}
@@ -286,7 +292,7 @@ func Placement(caseDir, targetRoot string) string {
 	if targetRoot != "" && targetRoot != "/" {
 		root, _ := filepath.Abs(targetRoot)
 		if abs == root || strings.HasPrefix(abs, strings.TrimSuffix(root, "/")+"/") {
-			return fmt.Sprintf("the case folder %s is inside the examined root %s: keep evidence outside the image (for example in your home folder on this analysis machine)", caseDir, targetRoot)
+			return fmt.Sprintf("%s is inside the examined root %s: keep evidence outside the image (for example in your home folder on this analysis machine)", what, targetRoot)
 		}
 		return ""
 	}
@@ -298,9 +304,8 @@ func Placement(caseDir, targetRoot string) string {
 	if remoteFS[fstype] || hasMountPrefix(point, "/media", "/mnt", "/run/media") && point != "/" {
 		return ""
 	}
-	return fmt.Sprintf("the case folder %s is on this server's own disk (%s, mounted at %s): an attacker with root here can read or change it. "+
-		"Better: a USB disk (mounted under /media or /mnt), a network share, or run from your own machine: "+
-		"`ssh HOST sudo nowwhat snapshot -o - > HOST.snap`", caseDir, fstype, point)
+	return fmt.Sprintf("%s is on this server's own disk (%s, mounted at %s): an attacker with root here can read or change it, and writing there can overwrite deleted evidence. "+
+		"Better: a USB disk (mounted under /media or /mnt), a network share, or run from your own machine with -o - over ssh", what, fstype, point)
 }
 
 func hasMountPrefix(p string, prefixes ...string) bool {

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/nowwhat/nowwhat/internal/casedir"
 	"github.com/nowwhat/nowwhat/internal/evidence"
 	"github.com/nowwhat/nowwhat/internal/finding"
 	"github.com/nowwhat/nowwhat/internal/progress"
@@ -121,8 +122,10 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 				dst = g.stdout
 			} else {
 				if hp, ok := hostPathOf(root, out); ok {
-					opt.Exclude = append(opt.Exclude, hp)
-					g.info("warning: %s is on the disk being collected: writing there can overwrite deleted evidence. Prefer another disk, or -o - over ssh.", out)
+					opt.Exclude = append(opt.Exclude, hp) // never collect the archive itself
+				}
+				if w := casedir.PlacementOf("the archive "+out, filepath.Dir(out), root); w != "" {
+					g.info("warning: " + w)
 				}
 				flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 				if force {
