@@ -152,8 +152,7 @@ type collection struct {
 	fs       *hostfs.FS
 	opt      Options
 	exclude  map[string]bool
-	cur      *snapshot.Reader // the snapshot taken (for accounts and homes)
-	report   *check.Report
+	cur      *snapshot.Reader  // the snapshot taken (for accounts and homes)
 	findings []finding.Finding // check's, and investigate's when it ran
 	exes     map[int]bool      // processes whose program was copied
 }
@@ -208,7 +207,6 @@ func (c *collection) snapshot(ctx context.Context) {
 		c.w.Problem("snapshot", "", fmt.Errorf("check: %w", err))
 		return
 	}
-	c.report = rep
 	var js, txt bytes.Buffer
 	if err := rep.WriteJSON(&js); err == nil {
 		c.w.AddBytes("snapshot", "snapshot/check.json", "", js.Bytes())
