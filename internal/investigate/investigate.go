@@ -83,7 +83,7 @@ type Report struct {
 
 // Run investigates.
 func Run(ctx context.Context, opt Options) (*Report, error) {
-	rep := &Report{Findings: []finding.Finding{}, Timeline: []Event{}}
+	var rep *Report
 	root := opt.Check.Root
 	if root == "" {
 		root = "/"
