@@ -22,8 +22,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/nowwhat/nowwhat/internal/authlog"
-	"github.com/nowwhat/nowwhat/internal/hostfs"
+	"github.com/nowwhat/nowwhat/internal/base/hostfs"
+	"github.com/nowwhat/nowwhat/internal/source/authlog"
 )
 
 func main() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/authlog/run.sh [LINES]: nowwhat's auth.log parser (internal/authlog) against grep and
+# bench/authlog/run.sh [LINES]: nowwhat's auth.log parser (internal/source/authlog) against grep and
 # fail2ban-regex on the same generated auth.log, in the same run, warm page cache.
 #
 #   the log     LINES lines (default 5,000,000) replaying shared/testdata/loghub/OpenSSH/

@@ -30,7 +30,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nowwhat/nowwhat/internal/weblog"
+	"github.com/nowwhat/nowwhat/internal/source/weblog"
 )
 
 // greps are patterns close to some of the rules (grep sees the raw, encoded line).

@@ -1,4 +1,4 @@
-// Command webshell-eval measures internal/webshell on real data: recall per language on the
+// Command webshell-eval measures internal/detect/webshell on real data: recall per language on the
 // web-shell samples of shared/testdata/webshells (read from the archive in memory, never
 // written out), false alarms per language on the benign WordPress and Tomcat example files of
 // shared/testdata/benign-web (fetched as Debian packages into a cache folder), and the scan
@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nowwhat/nowwhat/internal/webshell"
-	"github.com/nowwhat/nowwhat/internal/webshell/wseval"
+	"github.com/nowwhat/nowwhat/internal/detect/webshell"
+	"github.com/nowwhat/nowwhat/internal/detect/webshell/wseval"
 )
 
 func main() {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nowwhat/nowwhat/internal/evidence"
-	"github.com/nowwhat/nowwhat/internal/fixture"
+	"github.com/nowwhat/nowwhat/internal/base/fixture"
+	"github.com/nowwhat/nowwhat/internal/stage/collect"
 )
 
 // needTools skips when the everyday tools the archive must open with are missing (CI installs
@@ -62,14 +62,14 @@ func TestCollectOpensWithEverydayTools(t *testing.T) {
 	if out, err := sh.CombinedOutput(); err != nil {
 		t.Fatalf("age | zstd | tar: %v %s", err, out)
 	}
-	var m evidence.Manifest
+	var m collect.Manifest
 	data, err := os.ReadFile(filepath.Join(x, "manifest.json"))
 	if err != nil || json.Unmarshal(data, &m) != nil {
 		t.Fatalf("manifest.json: %v", err)
 	}
 	checked := 0
 	for _, it := range m.Items {
-		if it.How != evidence.HowCopied && it.How != evidence.HowGenerated && it.How != evidence.HowTruncated {
+		if it.How != collect.HowCopied && it.How != collect.HowGenerated && it.How != collect.HowTruncated {
 			continue
 		}
 		if got := fileSHA(t, filepath.Join(x, it.ArchivePath)); got != it.SHA256 {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nowwhat/nowwhat/internal/fixture"
+	"github.com/nowwhat/nowwhat/internal/base/fixture"
 )
 
 // TestContainServiceEndToEnd: on a mounted root the plan changes nothing, --apply masks the

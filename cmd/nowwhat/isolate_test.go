@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nowwhat/nowwhat/internal/netlab"
+	"github.com/nowwhat/nowwhat/internal/base/netlab"
 )
 
 // TestIsolateRollsBackEndToEnd runs the binary inside a network namespace as an admin would:

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nowwhat/nowwhat/internal/casedir"
-	"github.com/nowwhat/nowwhat/internal/fixture"
+	"github.com/nowwhat/nowwhat/internal/base/casedir"
+	"github.com/nowwhat/nowwhat/internal/base/fixture"
 )
 
 var binary string

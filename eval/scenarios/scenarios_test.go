@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/testdata"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -743,9 +745,9 @@ exit 0
 // TestDocsTableInSync keeps the scenario table of docs/evaluation.md equal to the code
 // (regenerate with: go run ./eval/scenarios -markdown).
 func TestDocsTableInSync(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/evaluation.md")
+	doc, err := os.ReadFile(testdata.Repo(t, "docs/evaluation.md"))
 	if err != nil {
-		t.Skipf("docs/evaluation.md: %v", err)
+		t.Fatal(err)
 	}
 	var table bytes.Buffer
 	printMarkdown(&table, allScenarios())

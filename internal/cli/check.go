@@ -7,11 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nowwhat/nowwhat/internal/casedir"
-	"github.com/nowwhat/nowwhat/internal/check"
-	"github.com/nowwhat/nowwhat/internal/filescan"
-	"github.com/nowwhat/nowwhat/internal/progress"
-	"github.com/nowwhat/nowwhat/internal/seal"
+	"github.com/nowwhat/nowwhat/internal/base/casedir"
+	"github.com/nowwhat/nowwhat/internal/base/progress"
+	"github.com/nowwhat/nowwhat/internal/base/seal"
+	"github.com/nowwhat/nowwhat/internal/probe/filescan"
+	"github.com/nowwhat/nowwhat/internal/stage/check"
 )
 
 func checkCmd(g *globals) *cobra.Command {

@@ -18,10 +18,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/nowwhat/nowwhat/internal/casedir"
-	"github.com/nowwhat/nowwhat/internal/evidence"
-	"github.com/nowwhat/nowwhat/internal/finding"
-	"github.com/nowwhat/nowwhat/internal/progress"
+	"github.com/nowwhat/nowwhat/internal/base/casedir"
+	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/base/progress"
+	"github.com/nowwhat/nowwhat/internal/stage/collect"
 )
 
 // Exit status of collect: the archive is complete, incomplete (items failed, truncated or
@@ -70,7 +70,7 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
   ssh web1 sudo nowwhat collect -o - --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p > web1.tar.zst.age
 
   # a mounted image of a dead host
-  nowwhat collect --root /mnt/web1 -o /cases/web1/evidence.tar.zst.age --recipient age1...
+  nowwhat collect --root /mnt/web1 -o /cases/web1/collect.tar.zst.age --recipient age1...
 
   # check it later, and analyse it on a clean machine
   nowwhat collect verify --identity ~/.nowwhat/case.agekey web1.tar.zst.age
@@ -96,8 +96,8 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 			if len(recs) == 0 {
 				g.info("warning: no --recipient: the archive is not encrypted, and it holds /etc/shadow, environments and keys. Give --recipient age1... (age-keygen makes one on your own machine).")
 			}
-			opt := evidence.Options{Root: root, Profile: profile, HostKeys: hostKeys, Exclude: exclude, Command: os.Args, Recipients: names}
-			opt.Limits = evidence.DefaultLimits(profile)
+			opt := collect.Options{Root: root, Profile: profile, HostKeys: hostKeys, Exclude: exclude, Command: os.Args, Recipients: names}
+			opt.Limits = collect.DefaultLimits(profile)
 			if maxFile != "" {
 				if opt.Limits.MaxFileSize, err = parseSize(maxFile); err != nil {
 					return fail(fmt.Errorf("--max-file-size: %w", err))
@@ -197,7 +197,7 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the archive; - for standard output")
 	cmd.Flags().StringArrayVarP(&recipients, "recipient", "r", nil, "encrypt to this age public key (age1...) or SSH public key (repeatable)")
 	cmd.Flags().StringArrayVarP(&recipientFiles, "recipients-file", "R", nil, "encrypt to the public keys in this file, one per line (repeatable)")
-	cmd.Flags().StringVar(&profile, "profile", evidence.ProfileQuick, "quick, or full (adds temporary folders, web roots, /srv, /opt, /usr/local, spools, homes)")
+	cmd.Flags().StringVar(&profile, "profile", collect.ProfileQuick, "quick, or full (adds temporary folders, web roots, /srv, /opt, /usr/local, spools, homes)")
 	cmd.Flags().StringVar(&maxFile, "max-file-size", "", "copy at most this much of one file, recording the truncation (default 256M quick, 2G full)")
 	cmd.Flags().StringVar(&maxTotal, "max-total", "", "copy at most this much in all (default 8G quick, no limit full; 0: no limit)")
 	cmd.Flags().BoolVar(&hostKeys, "host-keys", false, "include the private SSH host keys (/etc/ssh/ssh_host_*_key)")
@@ -208,15 +208,15 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 }
 
 // collectWithProgress runs the collection with a meter on the terminal.
-func (g *globals) collectWithProgress(ctx context.Context, dst io.Writer, recs []age.Recipient, opt evidence.Options) (*evidence.Result, error) {
-	stats := &evidence.Stats{}
+func (g *globals) collectWithProgress(ctx context.Context, dst io.Writer, recs []age.Recipient, opt collect.Options) (*collect.Result, error) {
+	stats := &collect.Stats{}
 	opt.Stats = stats
 	m := progress.Start(g.stderr, progress.Enabled(os.Stderr, g.quiet) && g.stderr == os.Stderr, "collect", collectCounters{stats})
 	defer m.Stop()
-	return evidence.Collect(ctx, dst, recs, opt)
+	return collect.Collect(ctx, dst, recs, opt)
 }
 
-type collectCounters struct{ s *evidence.Stats }
+type collectCounters struct{ s *collect.Stats }
 
 func (c collectCounters) Progress() (int64, int64, int64, bool) {
 	return c.s.Items.Load(), c.s.Bytes.Load(), 0, false
@@ -319,7 +319,7 @@ Exit status: 0 verified, 1 the archive does not verify, 3 it could not be read.`
 			}
 			defer f.Close()
 			h := sha256.New()
-			rep, err := evidence.Verify(io.TeeReader(f, h), ids)
+			rep, err := collect.Verify(io.TeeReader(f, h), ids)
 			if err != nil {
 				return &ExitError{Code: 3, Err: fmt.Errorf("%s: %w", args[0], err)}
 			}
@@ -390,7 +390,7 @@ func (g *globals) openEvidence(archive, identity string) (string, func(), error)
 		return "", nil, fmt.Errorf("--evidence: a folder to extract into: %w", err)
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	rep, err := evidence.Extract(f, ids, dir)
+	rep, err := collect.Extract(f, ids, dir)
 	if err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("--evidence %s: %w", archive, err)

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/nowwhat/nowwhat/internal/casedir"
+	"github.com/nowwhat/nowwhat/internal/base/casedir"
 )
 
 // journal records one command in the case folder, if there is one.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nowwhat/nowwhat/internal/check"
-	"github.com/nowwhat/nowwhat/internal/contain"
-	"github.com/nowwhat/nowwhat/internal/finding"
+	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/stage/check"
+	"github.com/nowwhat/nowwhat/internal/stage/contain"
 )
 
 // defaultStateDir keeps the containment journal when there is no case folder: on the host

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nowwhat/nowwhat/internal/check"
-	"github.com/nowwhat/nowwhat/internal/finding"
+	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/stage/check"
 )
 
 func TestContainmentProposal(t *testing.T) {

@@ -9,10 +9,10 @@ import (
 	"aead.dev/minisign"
 	"github.com/spf13/cobra"
 
-	"github.com/nowwhat/nowwhat/internal/diff"
-	"github.com/nowwhat/nowwhat/internal/hostfs"
-	"github.com/nowwhat/nowwhat/internal/seal"
-	"github.com/nowwhat/nowwhat/internal/snapshot"
+	"github.com/nowwhat/nowwhat/internal/base/hostfs"
+	"github.com/nowwhat/nowwhat/internal/base/seal"
+	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+	"github.com/nowwhat/nowwhat/internal/detect/diff"
 )
 
 func diffCmd(g *globals) *cobra.Command {

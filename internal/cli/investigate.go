@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nowwhat/nowwhat/internal/filescan"
-	"github.com/nowwhat/nowwhat/internal/investigate"
+	"github.com/nowwhat/nowwhat/internal/probe/filescan"
+	"github.com/nowwhat/nowwhat/internal/stage/investigate"
 )
 
 func investigateCmd(g *globals) *cobra.Command {

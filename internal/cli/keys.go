@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nowwhat/nowwhat/internal/seal"
-	"github.com/nowwhat/nowwhat/internal/snapshot"
+	"github.com/nowwhat/nowwhat/internal/base/seal"
+	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
 
 func keygenCmd(g *globals) *cobra.Command {

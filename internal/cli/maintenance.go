@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nowwhat/nowwhat/internal/maintenance"
+	"github.com/nowwhat/nowwhat/internal/stage/maintenance"
 )
 
 func maintenanceCmd(g *globals) *cobra.Command {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nowwhat/nowwhat/internal/version"
+	"github.com/nowwhat/nowwhat/internal/base/version"
 )
 
 // ExitError carries an exit status other than 1 (diff's 1 = changes found, check's 0-3, ...).

@@ -13,12 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nowwhat/nowwhat/internal/capture"
-	"github.com/nowwhat/nowwhat/internal/filescan"
-	"github.com/nowwhat/nowwhat/internal/hostfs"
-	"github.com/nowwhat/nowwhat/internal/progress"
-	"github.com/nowwhat/nowwhat/internal/seal"
-	"github.com/nowwhat/nowwhat/internal/snapshot"
+	"github.com/nowwhat/nowwhat/internal/base/hostfs"
+	"github.com/nowwhat/nowwhat/internal/base/progress"
+	"github.com/nowwhat/nowwhat/internal/base/seal"
+	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+	"github.com/nowwhat/nowwhat/internal/probe/capture"
+	"github.com/nowwhat/nowwhat/internal/probe/filescan"
 )
 
 // snapFlags are the flags shared by snapshot, baseline, and diff against the live root.

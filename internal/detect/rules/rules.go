@@ -1,0 +1,407 @@
+// Package rules holds nowwhat's detection rules: each reads a snapshot of a host (and, when
+// there is one, the baseline and the changes since) and reports findings with their evidence.
+// Every rule has a stable id, a severity, the MITRE ATT&CK techniques it covers, why it matters
+// and what to do; the catalog (Catalog) lists them for documentation and tests.
+//
+// Rules only read the snapshot, so a snapshot taken on the suspect host can be judged on a
+// clean machine. Deciding whether a finding is explained (package manager, an administrator's
+// session, a change note, the baseline) is the job of package explain.
+package rules
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+	"github.com/nowwhat/nowwhat/internal/detect/diff"
+)
+
+// Rule describes one detection.
+type Rule struct {
+	ID       string
+	Severity finding.Severity // default severity (a rule may raise or lower it per finding)
+	Title    string
+	Attack   []string
+	Why      string
+	Action   string
+}
+
+// Input is what the rules judge.
+type Input struct {
+	Cur  *snapshot.Reader
+	Base *snapshot.Reader // nil without a baseline
+	// Changes since the baseline (nil without one).
+	Changes []diff.Change
+	// Only, when set, keeps the findings of rules whose id starts with one of these prefixes.
+	Only []string
+}
+
+// ctx holds what many rules need, loaded once.
+type state struct {
+	in      *Input
+	owner   map[string]string // path -> package that records it
+	digest  map[string]string // path -> recorded md5 (non-conffile, dpkg)
+	conf    map[string]bool   // conffiles
+	divert  map[string]bool   // diverted paths (both ends)
+	users   []snapshot.User
+	byUID   map[int64]string
+	changed map[string]diff.Change // "kind\x00path-or-subject" -> change since baseline
+	added   map[string]bool        // paths added since the baseline
+	taken   time.Time
+	out     []finding.Finding
+	// nested are system roots inside the host's tree (chroots, container images, debootstrap
+	// trees): their files belong to another system, checked on its own with --root.
+	nested  []string
+	skipped map[string]int
+}
+
+// Analyze runs every rule and returns the findings, de-duplicated, in report order.
+func Analyze(ctx context.Context, in *Input) ([]finding.Finding, error) {
+	s := &state{in: in}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	run := analyzers
+	if len(in.Only) == 1 && in.Only[0] == "integrity.modified-" {
+		run = []func(*state) error{(*state).integrity} // package verification alone
+	}
+	for _, r := range run {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := r(s); err != nil {
+			return nil, err
+		}
+	}
+	s.reportNested()
+	if len(in.Only) > 0 {
+		kept := s.out[:0]
+		for _, f := range s.out {
+			for _, p := range in.Only {
+				if strings.HasPrefix(f.Rule, p) {
+					kept = append(kept, f)
+					break
+				}
+			}
+		}
+		s.out = kept
+	}
+	fs := finding.Dedupe(s.out)
+	finding.Sort(fs)
+	return fs, nil
+}
+
+var ruleNested = rule(Rule{ID: "info.nested-root", Severity: finding.Info,
+	Title:  "another system's files inside this one (chroot, container image, unpacked root)",
+	Attack: []string{},
+	Why:    "A folder holding a whole system (its own /usr, /etc and package database) belongs to a chroot, a container or an image. Its files are not this host's, so they are not judged as if they were.",
+	Action: "Check it on its own: nowwhat check --root FOLDER."})
+
+// findNested finds folders that hold another system: a dpkg status file or os-release not at
+// the host's own place.
+func (s *state) findNested() error {
+	q := "SELECT path FROM files WHERE type = 'file' AND (path LIKE '%/var/lib/dpkg/status' OR path LIKE '%/usr/lib/os-release') AND path NOT IN ('/var/lib/dpkg/status', '/usr/lib/os-release')"
+	rows, err := s.in.Cur.DB().Query(q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return err
+		}
+		root := strings.TrimSuffix(strings.TrimSuffix(p, "/var/lib/dpkg/status"), "/usr/lib/os-release")
+		if root != "" && !seen[root] {
+			seen[root] = true
+			s.nested = append(s.nested, root)
+		}
+	}
+	return rows.Err()
+}
+
+// inNested reports the nested root a path lies in.
+func (s *state) inNested(p string) string {
+	for _, r := range s.nested {
+		if strings.HasPrefix(p, r+"/") {
+			return r
+		}
+	}
+	return ""
+}
+
+func (s *state) reportNested() {
+	for _, r := range s.nested {
+		s.out = append(s.out, finding.Finding{Rule: ruleNested.ID, Severity: finding.Info, Path: r, Title: "another system's root at " + r,
+			Evidence: []string{fmt.Sprintf("%d findings about files below it were left out", s.skipped[r])}, Attack: []string{}, Why: ruleNested.Why,
+			Action: "Check it on its own: nowwhat check --root " + r})
+	}
+}
+
+var analyzers = []func(*state) error{
+	(*state).integrity,
+	(*state).digestLists,
+	(*state).unownedExecutables,
+	(*state).preload,
+	(*state).jobs,
+	(*state).services,
+	(*state).persistenceFiles,
+	(*state).hooks,
+	(*state).modules,
+	(*state).sudo,
+	(*state).sshKeys,
+	(*state).sshConfig,
+	(*state).accounts,
+	(*state).setuid,
+	(*state).capabilities,
+	(*state).implants,
+	(*state).indicators,
+	(*state).tampering,
+	(*state).liveState,
+	(*state).baselineChanges,
+}
+
+func (s *state) load() error {
+	r := s.in.Cur
+	s.owner, s.digest, s.conf, s.divert = map[string]string{}, map[string]string{}, map[string]bool{}, map[string]bool{}
+	err := snapshot.Each(r, "", nil, func(p snapshot.PackageFile) error {
+		switch p.Alg {
+		case "diverted":
+			s.divert[p.Path] = true
+			s.divert[p.Digest] = true
+			if p.Package != "" {
+				s.owner[p.Path] = p.Package
+			}
+			return nil
+		}
+		if _, ok := s.owner[p.Path]; !ok {
+			s.owner[p.Path] = p.Package
+		}
+		if p.Conffile {
+			s.conf[p.Path] = true
+		} else if p.Alg == "md5" && p.Digest != "" {
+			s.digest[p.Path] = p.Digest
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(s.in.Only) > 0 {
+		return nil // package verification needs only the package database
+	}
+	if s.users, err = snapshot.All[snapshot.User](r, ""); err != nil {
+		return err
+	}
+	s.byUID = map[int64]string{}
+	for _, u := range s.users {
+		if _, ok := s.byUID[u.UID]; !ok {
+			s.byUID[u.UID] = u.Name
+		}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, r.Meta("taken_at")); err == nil {
+		s.taken = t
+	}
+	s.skipped = map[string]int{}
+	if len(s.in.Only) == 0 {
+		if err := s.findNested(); err != nil {
+			return err
+		}
+	}
+	s.changed, s.added = map[string]diff.Change{}, map[string]bool{}
+	for _, c := range s.in.Changes {
+		key := c.Kind + "\x00" + c.Path
+		if c.Path == "" {
+			key = c.Kind + "\x00" + c.Subject
+		}
+		s.changed[key] = c
+		if c.Kind == "file" && c.Change == "added" {
+			s.added[c.Path] = true
+		}
+	}
+	return nil
+}
+
+// hasBaseline reports whether changes since a baseline are known.
+func (s *state) hasBaseline() bool { return s.in.Base != nil }
+
+// fileNew says whether a path is new or changed since the baseline (false without one).
+func (s *state) fileNew(p string) bool {
+	if !s.hasBaseline() {
+		return false
+	}
+	_, ok := s.changed["file\x00"+p]
+	return ok
+}
+
+// add records a finding of rule r (unless it is about a nested system root).
+func (s *state) add(r *Rule, f finding.Finding) {
+	if root := s.inNested(f.Path); root != "" && f.PID == 0 {
+		s.skipped[root]++
+		return
+	}
+	f.Rule = r.ID
+	if f.Severity == 0 {
+		f.Severity = r.Severity
+	}
+	if f.Title == "" {
+		f.Title = r.Title
+	}
+	if f.Attack == nil {
+		f.Attack = r.Attack
+	}
+	if f.Why == "" {
+		f.Why = r.Why
+	}
+	if f.Action == "" {
+		f.Action = r.Action
+	}
+	if f.Evidence == nil {
+		f.Evidence = []string{}
+	}
+	s.out = append(s.out, f)
+}
+
+// file reads the record of one path ("" type when absent).
+func (s *state) file(p string) snapshot.File {
+	fs, err := snapshot.All[snapshot.File](s.in.Cur, "path = ?", p)
+	if err != nil || len(fs) == 0 {
+		return snapshot.File{}
+	}
+	return fs[0]
+}
+
+// text returns the kept text of a file, if any.
+func (s *state) text(p string) string {
+	var t string
+	s.in.Cur.DB().QueryRow("SELECT text FROM contents WHERE path = ?", p).Scan(&t)
+	return t
+}
+
+// fileEvidence describes a file record for a finding.
+func fileEvidence(f snapshot.File) []string {
+	ev := []string{fmt.Sprintf("%s %s, mode %04o, owner %d:%d, %d bytes", f.Type, f.Path, f.Mode, f.UID, f.GID, f.Size)}
+	if f.SHA256 != "" {
+		ev = append(ev, "sha256 "+f.SHA256)
+	}
+	ev = append(ev, "modified "+stamp(f.Mtime)+", changed "+stamp(f.Ctime))
+	if f.Btime != 0 {
+		ev[len(ev)-1] += ", born " + stamp(f.Btime)
+	}
+	if f.Link != "" {
+		ev = append(ev, "link to "+f.Link)
+	}
+	return ev
+}
+
+// changeTime is the best time to attribute a file change to: its ctime (a status change time
+// an unprivileged attacker cannot set back), else mtime.
+func changeTime(f snapshot.File) string {
+	if f.Ctime != 0 {
+		return stampRFC(f.Ctime)
+	}
+	if f.Mtime != 0 {
+		return stampRFC(f.Mtime)
+	}
+	return ""
+}
+
+func stamp(ns int64) string {
+	if ns == 0 {
+		return "unknown"
+	}
+	return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func stampRFC(ns int64) string {
+	if ns == 0 {
+		return ""
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339)
+}
+
+// excerpt gives the first meaningful lines of a text.
+func excerpt(text string, n int) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		out = append(out, finding.Clip(l, 200))
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
+// tmpDirs are where intruders stage tools: writable by everyone, often memory-backed.
+var tmpDirs = []string{"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/var/run/shm/"}
+
+func inTmp(p string) bool {
+	for _, d := range tmpDirs {
+		if strings.HasPrefix(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// hiddenDir reports whether a path has a folder whose name starts with a dot (not the file
+// itself).
+func hiddenDir(p string) bool {
+	dir := path.Dir(p)
+	for _, c := range strings.Split(dir, "/") {
+		if len(c) > 1 && c[0] == '.' && c != ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// systemArea reports whether a path is in the system's own folders (not homes, not /tmp).
+func systemArea(p string) bool {
+	for _, d := range []string{"/usr/", "/etc/", "/lib", "/bin/", "/sbin/", "/boot/", "/opt/", "/var/lib/", "/var/spool/", "/var/cache/", "/srv/", "/var/www/"} {
+		if strings.HasPrefix(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// pointsOutside reports whether a command line runs something from a temporary or hidden place.
+func pointsOutside(cmd string) (string, bool) {
+	for _, tok := range strings.FieldsFunc(cmd, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == ';' || r == '|' || r == '&' || r == '"' || r == '\'' || r == '(' || r == ')' || r == '='
+	}) {
+		if !strings.HasPrefix(tok, "/") {
+			continue
+		}
+		if inTmp(tok+"/") || inTmp(tok) || hiddenDir(tok) || strings.HasPrefix(path.Base(tok), ".") && len(path.Base(tok)) > 1 {
+			return tok, true
+		}
+	}
+	return "", false
+}
+
+// Catalog lists every rule, sorted by id.
+func Catalog() []*Rule {
+	out := append([]*Rule(nil), all...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+var all []*Rule
+
+func rule(r Rule) *Rule {
+	p := &r
+	all = append(all, p)
+	return p
+}

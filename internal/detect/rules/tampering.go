@@ -1,0 +1,139 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+)
+
+var (
+	ruleTamperPattern = rule(Rule{ID: "tamper.pattern", Severity: finding.High,
+		Title:  "a script or start-up file disables logging or history",
+		Attack: []string{"T1070.003", "T1562"},
+		Why:    "Intruders switch off shell history and logging so their commands leave no trace.",
+		Action: "Remove the line, and treat the missing records as a sign that someone had something to hide."})
+	ruleLogEmptied = rule(Rule{ID: "tamper.log-emptied", Severity: finding.High,
+		Title:  "a log was emptied",
+		Attack: []string{"T1070.002"},
+		Why:    "An authentication or login log that was written and then emptied outside log rotation means someone erased the record of what happened.",
+		Action: "Look for the missing period elsewhere: the systemd journal, rotated logs, a central log server, wtmp and lastlog."})
+	ruleHistoryNull = rule(Rule{ID: "tamper.history-disabled", Severity: finding.High,
+		Title:  "a shell history is sent to /dev/null",
+		Attack: []string{"T1070.003"},
+		Why:    "Linking ~/.bash_history to /dev/null silently discards every command typed: a classic step after a break-in.",
+		Action: "Remove the link; look at the account's sessions in the authentication logs to see when it was used."})
+	ruleTimestomp = rule(Rule{ID: "tamper.file-time", Severity: finding.Medium,
+		Title:  "a file's modification time was set back",
+		Attack: []string{"T1070.006"},
+		Why:    "touch -d or touch -r make a new file look old so it blends in. The file system's own birth and change times, which user tools cannot set, show the real date.",
+		Action: "Treat the file as recent (its change time); find what else changed at that time."})
+)
+
+// logFiles whose emptying matters.
+var watchedLogs = []string{"/var/log/auth.log", "/var/log/secure", "/var/log/syslog", "/var/log/messages",
+	"/var/log/kern.log", "/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog", "/var/log/audit/audit.log"}
+
+func (s *state) tampering() error {
+	for _, p := range watchedLogs {
+		f := s.file(p)
+		if f.Type != "file" || f.Size != 0 {
+			continue
+		}
+		// A log created by rotation is empty with its birth and modification time together;
+		// one written after its creation and now empty was truncated.
+		if f.Btime != 0 && f.Mtime-f.Btime > int64(time.Minute) {
+			s.add(ruleLogEmptied, finding.Finding{Path: p, Evidence: append([]string{"the file is empty but was written after it was created"}, fileEvidence(f)...),
+				Time: stampRFC(f.Mtime), New: s.fileNew(p), Title: p + " was emptied"})
+			continue
+		}
+		if p == "/var/log/wtmp" && s.sessionsSeen() {
+			s.add(ruleLogEmptied, finding.Finding{Path: p, Severity: finding.Medium, Evidence: append([]string{"wtmp is empty while the authentication logs show logins"}, fileEvidence(f)...),
+				Time: stampRFC(f.Mtime), Title: "wtmp (login records) is empty while logins were logged"})
+		}
+	}
+	// Histories sent to /dev/null.
+	err := snapshot.Each(s.in.Cur, "path LIKE '%_history' AND (type = 'symlink' OR type = 'chardev')", nil, func(f snapshot.File) error {
+		if f.Type == "symlink" && f.Link != "/dev/null" {
+			return nil
+		}
+		s.add(ruleHistoryNull, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Time: changeTime(f), New: s.fileNew(f.Path),
+			User: homeUser(f.Path), Title: f.Path + " is sent to /dev/null"})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.fileTimes()
+}
+
+func homeUser(p string) string {
+	if strings.HasPrefix(p, "/root/") {
+		return "root"
+	}
+	if strings.HasPrefix(p, "/home/") {
+		return strings.SplitN(strings.TrimPrefix(p, "/home/"), "/", 2)[0]
+	}
+	return ""
+}
+
+func (s *state) sessionsSeen() bool {
+	var n int
+	s.in.Cur.DB().QueryRow("SELECT count(*) FROM sessions WHERE via IN ('ssh', 'console')").Scan(&n)
+	return n > 0
+}
+
+// timeAreas are where a back-dated file matters.
+var timeAreas = []string{"/etc/cron", "/var/spool/cron/", "/etc/systemd/", "/etc/init.d/", "/etc/rc.local", "/etc/profile.d/",
+	"/etc/update-motd.d/", "/usr/bin/", "/usr/sbin/", "/usr/local/", "/usr/lib/systemd/", "/etc/ld.so.preload", "/etc/pam.d/",
+	"/etc/sudoers.d/", "/etc/ssh/", "/var/www/", "/root/.ssh/", "/etc/apt/apt.conf.d/", "/etc/udev/rules.d/", "/etc/modules-load.d/"}
+
+// fileTimes flags files no package installed, in places that decide what runs, whose
+// modification time is older than their birth (a copy made with preserved times, or a time set
+// back), and, with a baseline, files added since it that claim to be older than it.
+func (s *state) fileTimes() error {
+	return snapshot.Each(s.in.Cur, "type = 'file'", nil, func(f snapshot.File) error {
+		if !underAny(f.Path, timeAreas) && !inTmp(f.Path) {
+			return nil
+		}
+		if _, owned := s.owner[f.Path]; owned {
+			return nil
+		}
+		switch {
+		case s.hasBaseline() && s.added[f.Path] && !s.taken.IsZero() && f.Mtime != 0 && f.Mtime < s.baseTime():
+			s.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: finding.High, New: true, Time: changeTime(f),
+				Evidence: append([]string{fmt.Sprintf("the file is not in the baseline of %s, yet its modification time is %s", stamp(s.baseTime()), stamp(f.Mtime))}, fileEvidence(f)...),
+				Title:    f.Path + " appeared after the baseline but is dated before it"})
+		case f.Btime != 0 && f.Mtime != 0 && f.Btime-f.Mtime > int64(24*time.Hour) && f.Ctime-f.Mtime > int64(24*time.Hour):
+			if strings.HasSuffix(path.Base(f.Path), ".dpkg-old") {
+				return nil
+			}
+			// Copies that keep times (cp -a, tar, rsync, container image layers) look the same,
+			// so without a baseline this is a hint, not an alarm, except for programs and
+			// scripts in places that run them.
+			sev := finding.Low
+			if (f.Mode&0o111 != 0 || f.Format != "") && underAny(f.Path, timeAreas) {
+				sev = finding.Medium
+			}
+			s.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
+				Evidence: append([]string{fmt.Sprintf("modified %s but created %s", stamp(f.Mtime), stamp(f.Btime))}, fileEvidence(f)...),
+				Title:    f.Path + " claims to be older than it is"})
+		}
+		return nil
+	})
+}
+
+// baseTime is when the baseline was taken (unix ns).
+func (s *state) baseTime() int64 {
+	if s.in.Base == nil {
+		return 0
+	}
+	t, err := time.Parse(time.RFC3339Nano, s.in.Base.Meta("taken_at"))
+	if err != nil {
+		return 0
+	}
+	return t.UnixNano()
+}

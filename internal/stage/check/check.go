@@ -1,0 +1,291 @@
+// Package check answers "is this server really compromised?": it takes (or reads) a snapshot,
+// compares it with a trusted baseline when there is one, runs the detection rules, lets the
+// package manager, administrators' sessions, change notes and the baseline explain what they
+// can, and draws a verdict (clean, suspicious, compromised, incomplete) that says what it could
+// not cover.
+package check
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"aead.dev/minisign"
+
+	"github.com/nowwhat/nowwhat/internal/base/casedir"
+	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/base/hostfs"
+	"github.com/nowwhat/nowwhat/internal/base/seal"
+	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+	"github.com/nowwhat/nowwhat/internal/detect/diff"
+	"github.com/nowwhat/nowwhat/internal/detect/explain"
+	"github.com/nowwhat/nowwhat/internal/detect/rules"
+	"github.com/nowwhat/nowwhat/internal/probe/capture"
+	"github.com/nowwhat/nowwhat/internal/probe/filescan"
+)
+
+// Options say what to check.
+type Options struct {
+	Root     string // host root to snapshot ("/" by default)
+	Snapshot string // judge this snapshot file instead of taking one
+	// Baseline and its public key; UnsignedOK accepts a baseline without a signature.
+	Baseline   string
+	PubKey     *minisign.PublicKey
+	UnsignedOK bool
+	Capture    capture.Options
+	Notes      []casedir.Note
+	// PackagesOnly verifies installed packages only (like debsums): every file a package
+	// recorded a digest for, against that digest.
+	PackagesOnly bool
+}
+
+// Report is the result of a check.
+type Report struct {
+	Verdict  finding.Verdict   `json:"verdict"`
+	Summary  string            `json:"summary"`
+	Findings []finding.Finding `json:"findings"`
+	Coverage finding.Coverage  `json:"coverage"`
+	Next     []string          `json:"next"`
+	Host     map[string]string `json:"host"`
+	Warnings []string          `json:"warnings,omitempty"`
+}
+
+// Run performs the check.
+func Run(ctx context.Context, opt Options) (*Report, error) {
+	var rep *Report
+	err := With(ctx, opt, func(_ *snapshot.Reader, r *Report) error {
+		rep = r
+		return nil
+	})
+	return rep, err
+}
+
+// With performs the check and hands the snapshot it judged, with the report, to fn before the
+// snapshot is released (the investigation reads both).
+func With(ctx context.Context, opt Options, fn func(cur *snapshot.Reader, rep *Report) error) error {
+	var cur *snapshot.Reader
+	var err error
+	if opt.Snapshot != "" {
+		cur, _, err = seal.Open(opt.Snapshot, nil, true)
+	} else {
+		cur, err = take(ctx, opt)
+	}
+	if err != nil {
+		return err
+	}
+	defer cur.Close()
+	rep, err := Judge(ctx, cur, opt)
+	if err != nil {
+		return err
+	}
+	return fn(cur, rep)
+}
+
+// Judge checks a snapshot: compares it with the baseline of opt (if any), runs the rules, lets
+// what can explain findings do so, and draws the verdict.
+func Judge(ctx context.Context, cur *snapshot.Reader, opt Options) (*Report, error) {
+	rep := &Report{Findings: []finding.Finding{}}
+	var base *snapshot.Reader
+	var verified *seal.Verified
+	var err error
+	if opt.Baseline != "" {
+		base, verified, err = seal.Open(opt.Baseline, opt.PubKey, opt.UnsignedOK)
+		if err != nil {
+			return nil, err
+		}
+		defer base.Close()
+		if verified == nil {
+			rep.Warnings = append(rep.Warnings, "UNVERIFIED baseline: its signature was not checked, so an attacker could have changed it")
+		}
+		if a, b := base.Meta("host.machine_id"), cur.Meta("host.machine_id"); a != "" && b != "" && a != b {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the baseline is of another machine (machine id %s, this one %s)", a, b))
+		}
+	}
+	in := &rules.Input{Cur: cur, Base: base}
+	if opt.PackagesOnly {
+		in.Only = []string{"integrity.modified-"}
+	}
+	if base != nil {
+		res, err := diff.Compare(ctx, base, cur, diff.Options{})
+		if err != nil {
+			return nil, err
+		}
+		in.Changes = res.Changes
+	}
+	fs, err := rules.Analyze(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	var notes []explain.Note
+	for _, n := range opt.Notes {
+		notes = append(notes, explain.Note{Time: n.Time, Operator: n.Operator, Text: n.Text, Paths: n.Paths})
+	}
+	var ex *explain.Explainer
+	if opt.PackagesOnly {
+		ex = explain.None()
+	} else if ex, err = explain.New(cur, base, notes); err != nil {
+		return nil, err
+	}
+	ex.Apply(fs)
+	finding.Sort(fs)
+	rep.Findings = fs
+	rep.Host = hostFacts(cur)
+	rep.Coverage = coverage(cur, base, verified, ex)
+	rep.Verdict = finding.Decide(fs, rep.Coverage)
+	rep.Summary = summary(rep)
+	rep.Next = nextSteps(rep)
+	return rep, nil
+}
+
+func take(ctx context.Context, opt Options) (*snapshot.Reader, error) {
+	root := opt.Root
+	if root == "" {
+		root = "/"
+	}
+	fsys, err := hostfs.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	defer fsys.Close()
+	w, err := snapshot.CreateMemory()
+	if err != nil {
+		return nil, err
+	}
+	copt := opt.Capture
+	copt.PackagesOnly = opt.PackagesOnly
+	if copt.Stats == nil {
+		copt.Stats = &filescan.Stats{}
+	}
+	if _, err := capture.Take(ctx, fsys, w, copt); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return w.Reader("host " + root)
+}
+
+func hostFacts(r *snapshot.Reader) map[string]string {
+	out := map[string]string{}
+	for k, v := range r.MetaAll() {
+		if strings.HasPrefix(k, "host.") && v != "" {
+			out[strings.TrimPrefix(k, "host.")] = v
+		}
+	}
+	out["taken_at"] = r.Meta("taken_at")
+	return out
+}
+
+// coverage says what the check saw and what it could not.
+func coverage(cur, base *snapshot.Reader, verified *seal.Verified, ex *explain.Explainer) finding.Coverage {
+	c := finding.Coverage{Root: cur.Meta("root"), Live: cur.Meta("live") == "true", Privileged: cur.Meta("privileged") == "true",
+		Counts: map[string]int{}, NotCovered: []string{}, Explainers: ex.Sources()}
+	c.Collectors = strings.Fields(cur.Meta("collectors"))
+	for k, v := range cur.MetaAll() {
+		if strings.HasPrefix(k, "count.") {
+			n, _ := strconv.Atoi(v)
+			c.Counts[strings.TrimPrefix(k, "count.")] = n
+		}
+	}
+	if base != nil {
+		c.Baseline = base.Name()
+		c.Verified = verified != nil
+	} else {
+		c.NotCovered = append(c.NotCovered, "no baseline: changes since a known-good state were not compared (give --baseline and --pubkey)")
+	}
+	if !c.Privileged {
+		c.NotCovered = append(c.NotCovered, "not run as root: password states, other users' files and keys, and parts of /proc were not readable")
+		c.Insufficient = true
+	}
+	if !c.Live {
+		c.NotCovered = append(c.NotCovered, "not a live host: processes, hidden processes and network connections were not examined")
+	}
+	if c.Counts["packages"] == 0 {
+		c.NotCovered = append(c.NotCovered, "no package database: installed files could not be verified against their packages")
+	}
+	if c.Counts["users"] == 0 {
+		c.NotCovered = append(c.NotCovered, "no accounts found (/etc/passwd missing or unreadable)")
+		c.Insufficient = true
+	}
+	if c.Counts["files"] == 0 {
+		c.NotCovered = append(c.NotCovered, "no files recorded")
+		c.Insufficient = true
+	}
+	if c.Counts["events"] == 0 {
+		c.NotCovered = append(c.NotCovered, "no package or login logs: changes could not be attributed to upgrades or administrators")
+	}
+	probs, _ := snapshot.All[snapshot.Problem](cur, "")
+	c.Problems = len(probs)
+	byCol := map[string][]string{}
+	for _, p := range probs {
+		byCol[p.Collector] = append(byCol[p.Collector], strings.TrimSpace(p.Path+" "+p.Error))
+	}
+	cols := make([]string, 0, len(byCol))
+	for k := range byCol {
+		cols = append(cols, k)
+	}
+	sort.Strings(cols)
+	for _, col := range cols {
+		ps := byCol[col]
+		line := fmt.Sprintf("%s: %d things not read, e.g. %s", col, len(ps), finding.Clip(ps[0], 160))
+		if len(ps) == 1 {
+			line = fmt.Sprintf("%s: %s", col, finding.Clip(ps[0], 200))
+		}
+		c.NotCovered = append(c.NotCovered, line)
+	}
+	return c
+}
+
+func summary(r *Report) string {
+	n := map[finding.Severity]int{}
+	explained, strong := 0, 0
+	for _, f := range r.Findings {
+		if f.Explained {
+			explained++
+			continue
+		}
+		n[f.Severity]++
+		if f.Strong {
+			strong++
+		}
+	}
+	host := r.Host["hostname"]
+	if host == "" {
+		host = "this host"
+	}
+	switch r.Verdict {
+	case finding.Compromised:
+		return fmt.Sprintf("%s is COMPROMISED: %d strong signs of an intruder, %d critical and %d high findings nobody accounts for", host, strong, n[finding.Critical], n[finding.High])
+	case finding.Suspicious:
+		return fmt.Sprintf("%s is SUSPICIOUS: %d high and %d medium findings nobody accounts for yet (%d explained)", host, n[finding.High], n[finding.Medium], explained)
+	case finding.Incomplete:
+		return fmt.Sprintf("%s: INCOMPLETE check, nothing alarming found in what could be read (%d explained findings); see what was not covered", host, explained)
+	}
+	return fmt.Sprintf("%s looks CLEAN: nothing unexplained above low (%d findings explained by packages, administrators, notes or the baseline)", host, explained)
+}
+
+func nextSteps(r *Report) []string {
+	var out []string
+	switch r.Verdict {
+	case finding.Compromised:
+		out = append(out,
+			"Keep calm and do not reboot or clean yet: the evidence is in memory and on disk.",
+			"Take only the affected part offline: nowwhat contain (step 2; not built yet: stop the affected service and block it at your firewall meanwhile).",
+			"Keep the evidence before touching anything, off this host: from your own machine, ssh HOST sudo nowwhat collect -o - --recipient AGE_PUBLIC_KEY > HOST.tar.zst.age (step 3).",
+			"See everything that changed since your last good baseline: nowwhat diff --pubkey PREFIX.pub BASELINE.",
+			"Change the passwords and keys of every account that used this host, from another machine.")
+	case finding.Suspicious:
+		out = append(out,
+			"Go through the findings above with your team: each one someone can account for, record with nowwhat note \"what and why\" and run check again.",
+			"Compare with a trusted baseline if you have one: nowwhat check --baseline BASELINE --pubkey PREFIX.pub.",
+			"Anything nobody can account for: treat the host as compromised.")
+	case finding.Incomplete:
+		out = append(out, "Run again as root (sudo nowwhat check) so every file, account and process can be read.")
+	default:
+		out = append(out, "Take a sealed baseline now if you have none, so the next check can show every change: nowwhat snapshot -o - (from your machine) and nowwhat seal.")
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package check
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nowwhat/nowwhat/internal/base/finding"
+)
+
+// WriteJSON writes the report as JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// TextOptions tune the report for people.
+type TextOptions struct {
+	All      bool // list explained and info findings in full
+	Evidence int  // evidence lines per finding (default 4)
+}
+
+// WriteText writes the report for people: the verdict first, then unexplained findings by
+// severity with why they matter and what to do, then what explains the rest, then what was not
+// covered and the next step.
+func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
+	if opt.Evidence <= 0 {
+		opt.Evidence = 4
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "VERDICT: %s\n", r.Summary)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", warn)
+	}
+	var open, explained, info []finding.Finding
+	for _, f := range r.Findings {
+		switch {
+		case f.Explained:
+			explained = append(explained, f)
+		case f.Severity <= finding.Low && !f.Strong:
+			info = append(info, f)
+		default:
+			open = append(open, f)
+		}
+	}
+	whyShown := map[string]bool{}
+	sev := finding.Severity(-1)
+	for _, f := range open {
+		if f.Severity != sev {
+			sev = f.Severity
+			n := 0
+			for _, g := range open {
+				if g.Severity == sev {
+					n++
+				}
+			}
+			fmt.Fprintf(&b, "\n%s (%d)\n", strings.ToUpper(sev.String()), n)
+		}
+		mark := "!"
+		if f.Strong {
+			mark = "X"
+		}
+		fmt.Fprintf(&b, "  %s %s\n", mark, f.Title)
+		fmt.Fprintf(&b, "      rule %s", f.Rule)
+		if len(f.Attack) > 0 {
+			fmt.Fprintf(&b, ", ATT&CK %s", strings.Join(f.Attack, " "))
+		}
+		b.WriteString("\n")
+		if f.Time != "" {
+			fmt.Fprintf(&b, "      when: %s\n", f.Time)
+		}
+		for i, e := range f.Evidence {
+			if i == opt.Evidence {
+				fmt.Fprintf(&b, "      ... %d more lines of evidence (--format json)\n", len(f.Evidence)-i)
+				break
+			}
+			fmt.Fprintf(&b, "      evidence: %s\n", e)
+		}
+		if f.Explanation != "" {
+			fmt.Fprintf(&b, "      explanation: %s\n", f.Explanation)
+		} else {
+			b.WriteString("      explained by: nothing found (no package operation, administrator's session or change note)\n")
+		}
+		if !whyShown[f.Rule] {
+			whyShown[f.Rule] = true
+			fmt.Fprintf(&b, "      why it matters: %s\n", f.Why)
+		}
+		fmt.Fprintf(&b, "      what to do: %s\n", f.Action)
+	}
+	if len(explained) > 0 {
+		fmt.Fprintf(&b, "\nEXPLAINED (%d): changes someone accounts for\n", len(explained))
+		for i, f := range explained {
+			if !opt.All && i == 15 {
+				fmt.Fprintf(&b, "  ... and %d more (--all)\n", len(explained)-i)
+				break
+			}
+			fmt.Fprintf(&b, "  - [%s] %s\n      %s\n", f.Severity, f.Title, f.Explanation)
+		}
+	}
+	if len(info) > 0 {
+		fmt.Fprintf(&b, "\nFOR INFORMATION (%d)\n", len(info))
+		for i, f := range info {
+			if !opt.All && i == 10 {
+				fmt.Fprintf(&b, "  ... and %d more (--all)\n", len(info)-i)
+				break
+			}
+			fmt.Fprintf(&b, "  - [%s] %s\n", f.Severity, f.Title)
+		}
+	}
+	b.WriteString("\nNOT COVERED\n")
+	if len(r.Coverage.NotCovered) == 0 {
+		b.WriteString("  nothing: every collector ran and everything in scope was read\n")
+	}
+	for _, n := range r.Coverage.NotCovered {
+		fmt.Fprintf(&b, "  - %s\n", n)
+	}
+	b.WriteString("\nNEXT\n")
+	for i, n := range r.Next {
+		fmt.Fprintf(&b, "  %d. %s\n", i+1, n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

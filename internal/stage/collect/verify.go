@@ -1,0 +1,331 @@
+package collect
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+	"github.com/klauspost/compress/zstd"
+)
+
+// ErrEncrypted is returned for an encrypted archive when no identity was given.
+var ErrEncrypted = errors.New("the archive is encrypted with age: give the identity (secret key) file with --identity")
+
+// maxRecord bounds the archive's own records read into memory (the manifest of a big
+// collection is tens of megabytes).
+const maxRecord = 512 << 20
+
+// Report is what Verify found.
+type Report struct {
+	Encrypted bool
+	Entries   int // tar entries read
+	Checked   int // manifest items checked against their entries
+	Problems  []string
+	Manifest  *Manifest
+	Custody   *Custody
+}
+
+// OK reports whether every item matched and the archive was whole.
+func (r *Report) OK() bool { return len(r.Problems) == 0 && r.Manifest != nil }
+
+func (r *Report) problem(format string, a ...any) {
+	if len(r.Problems) < 1000 {
+		r.Problems = append(r.Problems, fmt.Sprintf(format, a...))
+	} else if len(r.Problems) == 1000 {
+		r.Problems = append(r.Problems, "... more problems not listed")
+	}
+}
+
+type entry struct {
+	typ    byte
+	size   int64
+	sha    string
+	link   string
+	offset int64 // of the entry's data in the tar stream
+}
+
+// open undoes the encryption (when there is one) and the compression.
+func open(r io.Reader, ids []age.Identity) (io.Reader, bool, func(), error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	head, _ := br.Peek(64)
+	encrypted := false
+	var src io.Reader = br
+	switch {
+	case bytes.HasPrefix(head, []byte("age-encryption.org/v1\n")):
+		encrypted = true
+	case bytes.HasPrefix(head, []byte(armor.Header)):
+		encrypted = true
+		src = armor.NewReader(br)
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+	default:
+		return nil, false, nil, errors.New("not a nowwhat evidence archive: neither age-encrypted nor zstd-compressed")
+	}
+	if encrypted {
+		if len(ids) == 0 {
+			return nil, true, nil, ErrEncrypted
+		}
+		dr, err := age.Decrypt(src, ids...)
+		if err != nil {
+			return nil, true, nil, fmt.Errorf("decrypt the archive: %w (is this the right identity?)", err)
+		}
+		src = dr
+	}
+	zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+	if err != nil {
+		return nil, encrypted, nil, fmt.Errorf("decompress the archive: %w", err)
+	}
+	return zr, encrypted, zr.Close, nil
+}
+
+// counter counts the bytes of the tar stream read so far.
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Verify reads a whole archive and checks every item of its manifest against the entry in the
+// archive (size and SHA-256), every entry against the manifest, and the manifest and collection
+// log against the custody record. ids open an encrypted archive.
+func Verify(r io.Reader, ids []age.Identity) (*Report, error) {
+	return walk(r, ids, nil)
+}
+
+// walk reads the archive, handing each regular entry to store (when not nil) as it streams.
+func walk(r io.Reader, ids []age.Identity, store func(h *tar.Header, data io.Reader) error) (*Report, error) {
+	zr, encrypted, closeZ, err := open(r, ids)
+	rep := &Report{Encrypted: encrypted}
+	if err != nil {
+		return rep, err
+	}
+	defer closeZ()
+	cr := &counter{r: zr}
+	tr := tar.NewReader(cr)
+	entries := map[string]entry{}
+	records := map[string][]byte{}
+	last := "the start"
+	buf := make([]byte, 1<<20)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			rep.problem("the archive is damaged after %s (about byte %d of the tar stream): %v", last, cr.n, err)
+			break
+		}
+		rep.Entries++
+		name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+		if _, dup := entries[name]; dup {
+			rep.problem("%s is in the archive twice", name)
+		}
+		e := entry{typ: h.Typeflag, size: h.Size, link: h.Linkname, offset: cr.n}
+		if h.Typeflag == tar.TypeReg {
+			hs := sha256.New()
+			var src io.Reader = tr
+			var rec *bytes.Buffer
+			if name == ManifestName || name == LogName || name == CustodyName {
+				rec = &bytes.Buffer{}
+				src = io.TeeReader(io.LimitReader(tr, maxRecord), rec)
+			}
+			var n int64
+			if store != nil && rec == nil {
+				pr, pw := io.Pipe()
+				done := make(chan error, 1)
+				go func() { done <- store(h, pr); io.Copy(io.Discard, pr) }()
+				n, err = io.CopyBuffer(io.MultiWriter(hs, pw), src, buf)
+				pw.CloseWithError(err)
+				if serr := <-done; serr != nil && err == nil {
+					rep.problem("%s: could not be extracted: %v", name, serr)
+				}
+			} else {
+				n, err = io.CopyBuffer(hs, src, buf)
+			}
+			if err != nil {
+				rep.problem("the archive is damaged inside %s (about byte %d of the tar stream): %v", name, cr.n, err)
+				break
+			}
+			if n != h.Size && rec == nil {
+				rep.problem("%s: %d bytes in the archive, its header says %d", name, n, h.Size)
+			}
+			e.sha = hex.EncodeToString(hs.Sum(nil))
+			if rec != nil {
+				records[name] = rec.Bytes()
+			}
+		} else if store != nil && (h.Typeflag == tar.TypeSymlink || h.Typeflag == tar.TypeDir) {
+			if err := store(h, nil); err != nil {
+				rep.problem("%s: could not be extracted: %v", name, err)
+			}
+		}
+		entries[name] = e
+		last = name
+	}
+	// The compressed stream must also end cleanly (its checksum is checked at the end of a frame).
+	if _, err := io.Copy(io.Discard, cr); err != nil && len(rep.Problems) == 0 {
+		rep.problem("the archive is damaged after %s: %v", last, err)
+	}
+	mj, ok := records[ManifestName]
+	if !ok {
+		if len(rep.Problems) > 0 {
+			rep.problem("%s, written at the end, lies beyond the damage: no item after it could be checked", ManifestName)
+		} else {
+			rep.problem("the archive has no %s: it is not a nowwhat evidence archive, or it was cut short", ManifestName)
+		}
+		return rep, nil
+	}
+	var m Manifest
+	if err := json.Unmarshal(mj, &m); err != nil {
+		rep.problem("%s is damaged: %v", ManifestName, err)
+		return rep, nil
+	}
+	rep.Manifest = &m
+	if m.Format != FormatID {
+		rep.problem("%s: unknown format %q", ManifestName, m.Format)
+	}
+	if cj, ok := records[CustodyName]; !ok {
+		rep.problem("the archive has no %s", CustodyName)
+	} else {
+		var c Custody
+		if err := json.Unmarshal(cj, &c); err != nil {
+			rep.problem("%s is damaged: %v", CustodyName, err)
+		} else {
+			rep.Custody = &c
+			if s := sha256.Sum256(mj); hex.EncodeToString(s[:]) != c.ManifestSHA256 {
+				rep.problem("%s does not match the digest the custody record gives for it: the manifest was changed", ManifestName)
+			}
+			if lg, ok := records[LogName]; !ok {
+				rep.problem("the archive has no %s", LogName)
+			} else if s := sha256.Sum256(lg); hex.EncodeToString(s[:]) != c.LogSHA256 {
+				rep.problem("%s does not match the digest the custody record gives for it: the log was changed", LogName)
+			}
+		}
+	}
+	listed := map[string]bool{ManifestName: true, LogName: true, CustodyName: true}
+	for _, it := range m.Items {
+		if it.ArchivePath == "" {
+			continue // skipped: not in the archive
+		}
+		listed[it.ArchivePath] = true
+		e, ok := entries[it.ArchivePath]
+		if !ok {
+			rep.problem("%s (%s) is in the manifest but not in the archive", it.ArchivePath, orName(it))
+			continue
+		}
+		rep.Checked++
+		switch it.How {
+		case HowLink:
+			if e.typ != tar.TypeSymlink || e.link != it.Link {
+				rep.problem("%s: the manifest records a link to %q, the archive holds %q", it.ArchivePath, it.Link, e.link)
+			}
+		default:
+			if e.typ != tar.TypeReg {
+				rep.problem("%s: not a regular file in the archive", it.ArchivePath)
+			} else if e.size != it.Size {
+				rep.problem("%s (%s): %d bytes in the archive, %d in the manifest", it.ArchivePath, orName(it), e.size, it.Size)
+			} else if e.sha != it.SHA256 {
+				rep.problem("%s (%s): SHA-256 %s in the archive, %s in the manifest: the content changed (data at about byte %d of the tar stream)",
+					it.ArchivePath, orName(it), short(e.sha), short(it.SHA256), e.offset)
+			}
+		}
+	}
+	var extra []string
+	for name, e := range entries {
+		if !listed[name] && e.typ != tar.TypeDir {
+			extra = append(extra, name)
+		}
+	}
+	sort.Strings(extra)
+	for _, name := range extra {
+		rep.problem("%s is in the archive but not in the manifest", name)
+	}
+	return rep, nil
+}
+
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "..."
+	}
+	return h
+}
+
+// Extract verifies an archive while writing its files (the host's files, the snapshot, the
+// reports) under dir, which must be empty or absent; it is created 0700. Links are recreated as
+// links (read later through the confined reader, they never lead out). A damaged archive is an
+// error, and dir is removed.
+func Extract(r io.Reader, ids []age.Identity, dir string) (*Report, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+		return nil, fmt.Errorf("extract into %s: the folder is not empty", dir)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	defer root.Close()
+	store := func(h *tar.Header, data io.Reader) error {
+		name := path.Clean(strings.TrimPrefix(h.Name, "/"))
+		if !filepath.IsLocal(name) {
+			return fmt.Errorf("unsafe name %q", h.Name)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			return root.MkdirAll(name, 0o700)
+		case tar.TypeSymlink:
+			if err := root.MkdirAll(path.Dir(name), 0o700); err != nil {
+				return err
+			}
+			return root.Symlink(h.Linkname, name)
+		}
+		if err := root.MkdirAll(path.Dir(name), 0o700); err != nil {
+			return err
+		}
+		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil && !h.ModTime.IsZero() {
+			root.Chtimes(name, h.ModTime, h.ModTime)
+		}
+		return err
+	}
+	rep, err := walk(r, ids, store)
+	if err == nil && !rep.OK() {
+		err = fmt.Errorf("the archive did not verify (%d problems, first: %s)", len(rep.Problems), first(rep.Problems))
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return rep, err
+	}
+	return rep, nil
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return "no manifest"
+	}
+	return s[0]
+}
