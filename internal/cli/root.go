@@ -105,18 +105,36 @@ func New(stdout, stderr io.Writer) *cobra.Command {
 	root.AddGroup(&cobra.Group{ID: "steps", Title: "Response steps:"}, &cobra.Group{ID: "keys", Title: "Keys and baselines:"})
 
 	cobra.EnableCommandSorting = false
-	built := map[string]*cobra.Command{"baseline": baselineCmd(g), "diff": diffCmd(g), "check": checkCmd(g), "note": noteCmd(g),
-		"investigate": investigateCmd(g), "collect": collectCmd(g), "maintenance": maintenanceCmd(g), "contain": containCmd(g)}
 	for _, s := range steps {
-		if c, ok := built[s.name]; ok {
-			root.AddCommand(c)
+		if mk, ok := stepCommands[s.name]; ok {
+			root.AddCommand(mk(g))
 		} else {
 			root.AddCommand(unbuiltCmd(s))
 		}
 	}
 	root.AddCommand(keygenCmd(g), snapshotCmd(g), sealCmd(g), versionCmd(g))
+	for _, mk := range otherCommands {
+		root.AddCommand(mk(g))
+	}
 	return root
 }
+
+// stepCommands are the built commands of the response's steps, by name; each command's file
+// registers itself (registerStep in an init function), so adding a step touches only its file
+// and the steps list below.
+var stepCommands = map[string]func(*globals) *cobra.Command{
+	"baseline": baselineCmd, "diff": diffCmd, "check": checkCmd, "note": noteCmd,
+	"investigate": investigateCmd, "collect": collectCmd, "maintenance": maintenanceCmd, "contain": containCmd,
+}
+
+// otherCommands are commands outside the steps (trust, and the like), in registration order.
+var otherCommands []func(*globals) *cobra.Command
+
+// registerStep adds the command of a step named in steps.
+func registerStep(name string, mk func(*globals) *cobra.Command) { stepCommands[name] = mk }
+
+// registerCommand adds a command that is not a step of its own.
+func registerCommand(mk func(*globals) *cobra.Command) { otherCommands = append(otherCommands, mk) }
 
 // stopProfile ends a --cpuprofile run, whatever the command's outcome.
 var stopProfile func()
@@ -177,7 +195,10 @@ var steps = []step{
 	{"collect", "Step 3: keep the evidence in an encrypted archive (not built yet)", "  sudo nowwhat collect -o - --recipient age1... > web1.tar.zst.age"},
 	{name: "diff"},
 	{name: "investigate"},
-	{"clean", "Step 6: remove what the attacker left, rotate credentials, harden (not built yet)", "  sudo nowwhat clean"},
+	{"loophole", "Step 6: name the hole they came through (not built yet)", "  sudo nowwhat loophole"},
+	{"clean", "Step 6: remove what the attacker left, restore what they changed (not built yet)", "  sudo nowwhat clean"},
+	{"rotate", "Step 6: every credential found, rotated and proven dead (not built yet)", "  sudo nowwhat rotate"},
+	{"harden", "Step 6: close the hole and harden, with rollback (not built yet)", "  sudo nowwhat harden"},
 	{"verify", "Step 7: the gate before going back online (not built yet)", "  sudo nowwhat verify"},
 	{"report", "Step 8: incident report, IOCs and notification letters (not built yet)", "  nowwhat report"},
 	{"guide", "Walk through every step with a case journal (not built yet)", "  sudo nowwhat guide"},
