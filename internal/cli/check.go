@@ -120,6 +120,7 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 			if err != nil {
 				return fail(err)
 			}
+			j.save("check", rep)
 			j.facts["verdict"] = string(rep.Verdict)
 			j.facts["findings"] = fmt.Sprint(len(rep.Findings))
 			if err := j.done(string(rep.Verdict), rep.Summary, nil); err != nil {

@@ -57,6 +57,21 @@ func (j *journal) output(path string) {
 	j.outputs = append(j.outputs, casedir.FileOutput(abs))
 }
 
+// save keeps a step's full result in the case folder (results/STEP-TIME.json) and lists it among
+// the entry's outputs, so verify, report and the guide can work from the case alone. Without a
+// case it does nothing; a failure to save is printed, not fatal (the result was shown).
+func (j *journal) save(step string, v any) {
+	if j == nil || j.c == nil {
+		return
+	}
+	out, err := j.c.SaveResult(step, v)
+	if err != nil {
+		fmt.Fprintln(j.g.stderr, "warning: could not keep the result in the case folder: "+err.Error())
+		return
+	}
+	j.outputs = append(j.outputs, out)
+}
+
 // done writes the entry; the command's own error wins over a journal error, which is printed.
 func (j *journal) done(outcome string, detail string, err error) error {
 	if j == nil || j.c == nil {

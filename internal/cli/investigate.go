@@ -91,6 +91,7 @@ mistypes a password now and then is not a brute force.
 			if err != nil {
 				return j.done("", "", err)
 			}
+			j.save("investigate", rep)
 			j.facts["entry"] = rep.Entry.Vector
 			j.facts["confidence"] = rep.Entry.Confidence
 			return j.done("", fmt.Sprintf("way in: %s (%s)", rep.Entry.Vector, rep.Entry.Confidence), nil)
