@@ -231,6 +231,24 @@ type Session struct {
 	Line     int    `db:"line"`
 }
 
+// Burst is a run of failed logins from one address that looks like password guessing (10 or
+// more attempts, or 5 or more accounts, with no pause over 30 minutes), kept so a later judge can
+// tell a login that followed guessing from an operator's typo. Failed logins themselves are not
+// stored one by one: a brute force writes millions.
+type Burst struct {
+	SourceIP string `db:"source_ip,key"`
+	Start    int64  `db:"start,key"`
+	End      int64  `db:"end"`
+	Attempts int    `db:"attempts"`
+	Invalid  int    `db:"invalid"`  // on accounts that do not exist
+	Accounts int    `db:"accounts"` // distinct names tried (a lower bound when capped)
+	Capped   bool   `db:"accounts_capped"`
+	Top      string `db:"top"` // most tried names, comma-separated
+	Spray    bool   `db:"spray"`
+	File     string `db:"file"`
+	Line     int    `db:"line"`
+}
+
 // Problem is something a collector could not read or could not judge: the coverage gaps.
 type Problem struct {
 	Collector string `db:"collector"`

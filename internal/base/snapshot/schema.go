@@ -51,6 +51,7 @@ var tableNames = map[reflect.Type]string{
 	reflect.TypeFor[Indicator]():   "indicators",
 	reflect.TypeFor[Event]():       "events",
 	reflect.TypeFor[Session]():     "sessions",
+	reflect.TypeFor[Burst]():       "login_bursts",
 	reflect.TypeFor[Problem]():     "problems",
 }
 
@@ -108,7 +109,7 @@ func allTables() map[reflect.Type]*table {
 func TableNames() []string {
 	return []string{"files", "contents", "users", "groups", "sudoers", "ssh_options", "ssh_keys", "jobs",
 		"services", "kernel_modules", "hooks", "packages", "package_files", "processes", "sockets", "mounts",
-		"indicators", "events", "sessions", "problems"}
+		"indicators", "events", "sessions", "login_bursts", "problems"}
 }
 
 func tableOf(v any) (*table, reflect.Value, error) {

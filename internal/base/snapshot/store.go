@@ -403,11 +403,12 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 
 // Reader reads a finished snapshot.
 type Reader struct {
-	db   *sql.DB
-	meta map[string]string
-	name string
-	keep *os.File
-	vfs  io.Closer
+	db     *sql.DB
+	meta   map[string]string
+	name   string
+	keep   *os.File
+	tables map[string]bool // tables present (nil: not loaded)
+	vfs    io.Closer
 }
 
 // Open opens the snapshot file at path for reading. It does not check a seal: callers that need
@@ -494,8 +495,26 @@ func (r *Reader) load() error {
 	if v, _ := strconv.Atoi(r.meta["version"]); v > Version || v < 1 {
 		return fmt.Errorf("snapshot %s has format version %s; this nowwhat reads version %d: use a matching nowwhat", r.name, r.meta["version"], Version)
 	}
-	return nil
+	r.tables = map[string]bool{}
+	trows, err := r.db.Query("SELECT name FROM sqlite_master WHERE type = 'table'")
+	if err != nil {
+		return fmt.Errorf("snapshot %s is damaged: %w", r.name, err)
+	}
+	defer trows.Close()
+	for trows.Next() {
+		var n string
+		if err := trows.Scan(&n); err != nil {
+			return fmt.Errorf("snapshot %s is damaged: %w", r.name, err)
+		}
+		r.tables[n] = true
+	}
+	return trows.Err()
 }
+
+// HasTable reports whether the snapshot holds a table: one written by an older nowwhat lacks
+// the tables added since, and reads of them give no records (HasTable tells "none" from "not
+// recorded").
+func (r *Reader) HasTable(name string) bool { return r.tables[name] }
 
 // Close releases the snapshot.
 func (r *Reader) Close() error {
@@ -533,6 +552,9 @@ func Each[T any](r *Reader, where string, args []any, fn func(T) error) error {
 	t, _, err := tableOf(zero)
 	if err != nil {
 		return err
+	}
+	if r.tables != nil && !r.tables[t.name] {
+		return nil // an older snapshot: the table did not exist yet
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(t.cols, ","), t.name)
 	if where != "" {

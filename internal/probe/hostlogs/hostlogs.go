@@ -59,12 +59,39 @@ func (c Collector) Collect(ctx context.Context, env *probe.Env) error {
 	var kept []authlog.Event
 	problem := func(path string, err error) { env.Problem(c, path, err) }
 	events, source := AuthEvents(ctx, env.FS, problem)
-	kept = c.keep(env, source, events, kept)
+	guess := &authlog.Guessing{Emit: func(b authlog.Burst) {
+		env.Sink.Put(snapshot.Burst{SourceIP: b.SourceIP, Start: nanos(b.Start), End: nanos(b.End), Attempts: b.Attempts,
+			Invalid: b.Invalid, Accounts: b.Accounts, Capped: b.AccountsCapped, Top: strings.Join(b.Top, ","), Spray: b.Spray,
+			File: b.File, Line: b.Line})
+	}}
+	kept = c.keep(env, source, withGuessing(events, guess), kept)
+	guess.Flush()
+	if guess.Dropped > 0 {
+		env.Problem(c, "", fmt.Errorf("%d guessing bursts over the limit of %d were not kept", guess.Dropped, authlog.MaxBursts))
+	}
 	for _, s := range authlog.Sessions(slices.Values(kept)) {
 		env.Sink.Put(snapshot.Session{User: s.User, Via: s.Via, SourceIP: s.SourceIP, Method: s.Method, Key: s.Key,
 			Start: nanos(s.Start), End: nanos(s.End), Sudo: len(s.Commands), File: s.File, Line: s.Line})
 	}
 	return ctx.Err()
+}
+
+// withGuessing passes every event on, after feeding failed logins to the burst tracker; a
+// successful login closes the burst of its address, so the burst that led to it is complete.
+func withGuessing(events iter.Seq[authlog.Event], g *authlog.Guessing) iter.Seq[authlog.Event] {
+	return func(yield func(authlog.Event) bool) {
+		for ev := range events {
+			switch ev.Kind {
+			case authlog.KindSSHFailed, authlog.KindSSHInvalidUser:
+				g.Add(ev)
+			case authlog.KindSSHAccepted:
+				g.SourceClosed(ev.SourceIP)
+			}
+			if !yield(ev) {
+				return
+			}
+		}
+	}
 }
 
 func nanos(t time.Time) int64 {
