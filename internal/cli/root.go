@@ -197,7 +197,7 @@ var steps = []step{
 	{name: "investigate"},
 	{"loophole", "Step 6: name the hole they came through (not built yet)", "  sudo nowwhat loophole"},
 	{"clean", "Step 6: remove what the attacker left, restore what they changed (not built yet)", "  sudo nowwhat clean"},
-	{"rotate", "Step 6: every credential found, rotated and proven dead (not built yet)", "  sudo nowwhat rotate"},
+	{name: "rotate"},
 	{"harden", "Step 6: close the hole and harden, with rollback (not built yet)", "  sudo nowwhat harden"},
 	{"verify", "Step 7: the gate before going back online (not built yet)", "  sudo nowwhat verify"},
 	{"report", "Step 8: incident report, IOCs and notification letters (not built yet)", "  nowwhat report"},

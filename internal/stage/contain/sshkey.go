@@ -20,6 +20,7 @@ import (
 // keeps the removed lines in the journal (public keys: nothing secret) for undo.
 type RevokeKey struct {
 	Fingerprint string // SHA256:... as ssh-keygen -l prints it (the "SHA256:" may be left out)
+	File        string // only this authorized_keys file ("": every file sshd reads)
 }
 
 // KeyUndo lists the removed lines per file.
@@ -100,6 +101,9 @@ func (r RevokeKey) Prepare(env *Env) (*Plan, error) {
 	undo := KeyUndo{}
 	p := &Plan{}
 	for _, f := range files {
+		if r.File != "" && f != r.File {
+			continue
+		}
 		st, err := env.FS.Lstat(f)
 		if err != nil || !st.IsRegular() {
 			continue
