@@ -52,7 +52,7 @@ nowwhat walks you through the response, one step at a time:
   5 find how     nowwhat investigate        timeline and the way in
   6 clean        nowwhat clean              remove, rotate every credential, fix, harden    (not built yet)
   7 back online  nowwhat verify             the gate before lifting containment             (not built yet)
-  8 report       nowwhat report             report, IOCs, notification letters              (not built yet)
+  8 report       nowwhat report             report, IOCs, notification letters
 
 Nothing here runs the host's own programs or changes the host unless you say --apply.
 Keep a case folder (--case DIR or NOWWHAT_CASE) off the suspect disk: every step is journaled there.`
@@ -200,7 +200,7 @@ var steps = []step{
 	{name: "rotate"},
 	{"harden", "Step 6: close the hole and harden, with rollback (not built yet)", "  sudo nowwhat harden"},
 	{"verify", "Step 7: the gate before going back online (not built yet)", "  sudo nowwhat verify"},
-	{"report", "Step 8: incident report, IOCs and notification letters (not built yet)", "  nowwhat report"},
+	{name: "report"},
 	{"guide", "Walk through every step with a case journal (not built yet)", "  sudo nowwhat guide"},
 }
 

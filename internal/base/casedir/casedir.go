@@ -51,6 +51,8 @@ type Entry struct {
 	Facts    map[string]string `json:"facts,omitempty"`
 	Duration float64           `json:"duration_s,omitempty"`
 	Prev     string            `json:"prev"` // SHA-256 of the previous line ("" for the first)
+	// Line is the entry's line number in the journal file, set by Entries (never written).
+	Line int `json:"-"`
 }
 
 // Open opens (creating, mode 0700) the case folder at dir.
@@ -201,6 +203,7 @@ func (c *Case) Entries() ([]Entry, error) {
 		}
 		sum := sha256.Sum256(line)
 		prev = hex.EncodeToString(sum[:])
+		e.Line = n
 		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil {
