@@ -157,14 +157,23 @@ func setPassword(ctx context.Context, t dbTarget, old, nw string) error {
 		return fmt.Errorf("log in to %s with the password in the configuration: %w", t, err)
 	}
 	defer closeFn()
-	stmt := "ALTER USER CURRENT_USER() IDENTIFIED BY '" + nw + "'"
+	// MariaDB lets an account change its own password with SET PASSWORD (ALTER USER needs the
+	// CREATE USER privilege there); MySQL 8 dropped PASSWORD() but takes the plain form.
+	stmts := []string{"SET PASSWORD = PASSWORD('" + nw + "')", "SET PASSWORD = '" + nw + "'", "ALTER USER CURRENT_USER() IDENTIFIED BY '" + nw + "'"}
 	if t.Engine == "postgresql" {
-		stmt = "ALTER ROLE CURRENT_USER PASSWORD '" + nw + "'"
+		stmts = []string{"ALTER ROLE CURRENT_USER PASSWORD '" + nw + "'"}
 	}
-	if err := exec(ctx, stmt); err != nil {
-		return fmt.Errorf("set the new password for %s: %w", t, err)
+	var first error
+	for _, stmt := range stmts {
+		err := exec(ctx, stmt)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
 	}
-	return nil
+	return fmt.Errorf("set the new password for %s: %w", t, first)
 }
 
 // proveDead tries the old password, a wrong one and the new one: the old must be refused, the
