@@ -1,11 +1,24 @@
-// Command webshell-eval measures internal/detect/webshell on real data: recall per language on the
-// web-shell samples of shared/testdata/webshells (read from the archive in memory, never
-// written out), false alarms per language on the benign WordPress and Tomcat example files of
-// shared/testdata/benign-web (fetched as Debian packages into a cache folder), and the scan
-// throughput. With -peer it also runs ClamAV's clamscan over the same files, when it is
-// installed and has signatures, for comparison.
+// Command webshell-eval measures internal/detect/webshell on real data, in one run:
 //
-//	go run ./bench/webshell-eval [-testdata DIR] [-misses] [-benign-alarms] [-peer] [-v]
+//   - recall on the real web shells of shared/testdata/webshells (read from the archive in
+//     memory, never written out), per language, on the held-out half and on the tuning half of
+//     the fixed split by family (internal/detect/webshell/wseval/split.tsv);
+//   - false alarms on real web applications and admin tools from Debian's archive (WordPress,
+//     MediaWiki, Roundcube, DokuWiki, Laravel, phpMyAdmin, Adminer, Tomcat's examples), fetched
+//     with apt-get download into a cache folder and installed twice: unpacked where the package
+//     puts them (the package database knows every file), and copied into a web root keeping
+//     the archive's times (nothing knows them);
+//   - speed: the scan of that web root (walk, read, judge) against grep -rlE with a handful of
+//     common web-shell patterns on the same tree, and the same patterns' recall and false
+//     alarms for comparison.
+//
+// Usage:
+//
+//	go run ./bench/webshell-eval [-testdata DIR] [-misses] [-benign-alarms] [-tools] [-peer] [-v]
+//	go run ./bench/webshell-eval -write-split internal/detect/webshell/wseval/split.tsv
+//
+// -misses lists the web shells not caught in the tuning half only: the held-out half's misses
+// stay unseen unless -heldout-misses is given (do not tune on them).
 package main
 
 import (
@@ -13,9 +26,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -23,12 +39,19 @@ import (
 	"github.com/nowwhat/nowwhat/internal/detect/webshell/wseval"
 )
 
+// grepPatterns are what an admin greps a web root for (a handful of the usual web-shell
+// patterns): code and command execution, decoders, request arrays.
+var grepPatterns = `eval\(|assert\(|base64_decode\(|gzinflate\(|str_rot13\(|system\(|shell_exec\(|passthru\(|proc_open\(|popen\(|Runtime\.getRuntime|ProcessBuilder|\$_(GET|POST|REQUEST|COOKIE)\[`
+
 func main() {
 	testdata := flag.String("testdata", "", "shared/testdata folder (found from the working folder when empty)")
-	misses := flag.Bool("misses", false, "list the web shells not detected")
+	misses := flag.Bool("misses", false, "list the web shells of the tuning half not caught")
+	heldoutMisses := flag.Bool("heldout-misses", false, "also list the held-out half's misses (do not tune on them)")
 	alarms := flag.Bool("benign-alarms", true, "list the benign files with an alarm")
+	tools := flag.Bool("tools", false, "list the benign files named as admin tools")
 	peer := flag.Bool("peer", false, "also run clamscan, when installed, over the same files")
 	verbose := flag.Bool("v", false, "print every file's score and reasons")
+	writeSplit := flag.String("write-split", "", "write the corpus's split by family to this file and stop")
 	flag.Parse()
 	if *testdata == "" {
 		wd, _ := os.Getwd()
@@ -38,73 +61,192 @@ func main() {
 		fmt.Fprintln(os.Stderr, "webshell-eval: no shared/testdata found; pass -testdata")
 		os.Exit(2)
 	}
+	if *writeSplit != "" {
+		samples, err := wseval.ReadShellArchive(*testdata)
+		if err != nil {
+			fatal(err)
+		}
+		f, err := os.Create(*writeSplit)
+		if err != nil {
+			fatal(err)
+		}
+		if err := wseval.WriteSplit(f, samples); err != nil {
+			fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	shells, err := wseval.LoadShells(*testdata)
 	if err != nil {
 		fatal(err)
 	}
-	pkgs, err := wseval.BenignPackages(*testdata)
-	if err != nil {
-		fatal(err)
-	}
-	notes, err := wseval.FetchBenign(context.Background(), pkgs, wseval.CacheDir())
+	cache := wseval.CacheDir()
+	fetched, notes, err := wseval.Fetch(context.Background(), wseval.BenignPackages, cache)
 	for _, n := range notes {
 		fmt.Println("note:", n)
 	}
-	var benign []wseval.Sample
 	if err != nil {
-		fmt.Println("benign set not available:", err)
-	} else {
-		var missing int
-		benign, missing, err = wseval.LoadBenign(*testdata, wseval.CacheDir(), pkgs)
-		if err != nil {
-			fatal(err)
-		}
-		if missing > 0 {
-			fmt.Printf("note: %d benign manifest files missing from the packages\n", missing)
-		}
+		fatal(err)
 	}
-	scan := func(name string, content []byte) wseval.Verdict {
-		r := webshell.Scan(name, content)
+	webroot := filepath.Join(cache, "webroot")
+	if err := wseval.InstallWebRoot(fetched, webroot); err != nil {
+		fatal(err)
+	}
+	var debs []string
+	for _, f := range fetched {
+		debs = append(debs, f.Deb)
+	}
+	fmt.Printf("benign packages: %s\n", strings.Join(debs, " "))
+	fmt.Printf("machine: %d cores (GOMAXPROCS %d), shared with other jobs\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0))
+
+	classify := func(s wseval.Sample) wseval.Verdict {
+		r := webshell.Scan(s.Path, s.Content)
 		if *verbose {
-			fmt.Printf("%-9s %4d %-6s %s\n", r.Verdict, r.Score, r.Language, name)
+			fmt.Printf("%-9s %4d %-6s %s\n", r.Verdict, r.Score, r.Language, s.Path)
 			for _, x := range r.Reasons {
 				fmt.Printf("      %3d %-28s %s\n", x.Weight, x.Rule, x.Evidence)
 			}
 		}
 		return wseval.Verdict{Webshell: r.Verdict == webshell.VerdictWebshell, Suspicious: r.Verdict == webshell.VerdictSuspicious, Language: r.Language}
 	}
-	rep := wseval.Evaluate(shells, benign, scan)
-	// throughput: scan everything again, quietly, a few times
-	*verbose = false
-	var total int64
-	start := time.Now()
-	for round := 0; round < 3; round++ {
-		for _, set := range [][]wseval.Sample{shells, benign} {
-			for _, s := range set {
-				webshell.Scan(s.Path, s.Content)
-				total += int64(len(s.Content))
+	for _, mode := range []string{wseval.ModeWebRoot, wseval.ModePackage} {
+		benign, err := wseval.LoadBenign(fetched, mode, webroot)
+		if err != nil {
+			fatal(err)
+		}
+		var rep wseval.Report
+		if mode == wseval.ModeWebRoot {
+			rep = wseval.Evaluate(shells, benign, classify)
+		} else {
+			rep = wseval.Evaluate(nil, benign, classify)
+		}
+		title := "copied into a web root (archive times kept, no package knows them)"
+		if mode == wseval.ModePackage {
+			title = "unpacked where the package puts them (the package database knows them)"
+		}
+		if mode == wseval.ModeWebRoot {
+			rep.Print(os.Stdout, title)
+		} else {
+			rep.Shells = nil
+			rep.Print(os.Stdout, title)
+		}
+		if mode == wseval.ModeWebRoot && (*misses || *heldoutMisses) {
+			fmt.Println("web shells not caught:")
+			for _, r := range rep.Shells {
+				if strings.HasPrefix(r.Group, wseval.HeldOut+"/") && !*heldoutMisses {
+					if len(r.Misses) > 0 {
+						fmt.Printf("  [%s] %d not listed (held out)\n", r.Group, len(r.Misses))
+					}
+					continue
+				}
+				for _, m := range r.Misses {
+					fmt.Printf("  [%s] %s\n", r.Group, m)
+				}
 			}
 		}
-	}
-	rep.Bytes, rep.Elapsed = total, time.Since(start)
-	rep.Print(os.Stdout)
-	if *misses {
-		fmt.Println("web shells not detected:")
-		for _, r := range rep.Shells {
-			for _, m := range r.Misses {
-				fmt.Printf("  [%s] %s\n", r.Group, m)
+		if *alarms && len(rep.BenignAlarms) > 0 {
+			fmt.Println("benign files with an alarm:")
+			for _, a := range rep.BenignAlarms {
+				fmt.Println("  " + a)
 			}
 		}
-	}
-	if *alarms && len(rep.BenignAlarmList) > 0 {
-		fmt.Println("benign files with an alarm:")
-		for _, a := range rep.BenignAlarmList {
-			fmt.Println("  " + a)
+		if *tools && len(rep.BenignTools) > 0 {
+			fmt.Println("benign files named as admin tools (information):")
+			for _, a := range rep.BenignTools {
+				fmt.Println("  " + a)
+			}
+		}
+		fmt.Println()
+		if mode == wseval.ModeWebRoot {
+			grepQuality(shells, benign)
 		}
 	}
+	speed(webroot)
 	if *peer {
-		runClam(shells, benign)
+		runClam(shells)
 	}
+}
+
+// grepQuality applies the grep patterns (Go's regexp; the same matches as grep -E here) to the
+// same samples: what a grep sweep would flag.
+func grepQuality(shells, benign []wseval.Sample) {
+	re := regexp.MustCompile(grepPatterns)
+	hit := func(ss []wseval.Sample, half string) (int, int) {
+		n, d := 0, 0
+		for _, s := range ss {
+			if half != "" && s.Half != half {
+				continue
+			}
+			d++
+			if re.Match(s.Content) {
+				n++
+			}
+		}
+		return n, d
+	}
+	n, d := hit(shells, wseval.HeldOut)
+	fmt.Printf("peer grep -lE '%s':\n  held-out web shells matched %d/%d (%.1f%%)", grepPatterns, n, d, wseval.Rate(n, d))
+	code := benign[:0:0]
+	for _, s := range benign {
+		if webshell.DetectLanguage(s.Path, s.Content) != webshell.LangUnknown {
+			code = append(code, s)
+		}
+	}
+	n, d = hit(code, "")
+	fmt.Printf(", benign code files matched %d/%d (%.2f%%)\n\n", n, d, wseval.Rate(n, d))
+}
+
+// speed times the scan of the web root against grep -rlE over the same tree, the page cache
+// warmed by a first pass.
+func speed(root string) {
+	var files, bytesN int64
+	scan := func() (time.Duration, int) {
+		files, bytesN = 0, 0
+		alarms := 0
+		start := time.Now()
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil
+			}
+			files++
+			bytesN += int64(len(b))
+			if r := webshell.Scan(p, b); r.Verdict != webshell.VerdictClean {
+				alarms++
+			}
+			return nil
+		})
+		return time.Since(start), alarms
+	}
+	scan() // warm the cache
+	ours, _ := scan()
+	ours2, _ := scan()
+	ours = min(ours, ours2)
+	fmt.Printf("speed on the web root (%d files, %.1f MB), best of two runs, page cache warm, one goroutine:\n", files, float64(bytesN)/1e6)
+	fmt.Printf("  nowwhat webshell scan: %6.2f s  %7.0f files/s  %6.1f MB/s\n", ours.Seconds(), float64(files)/ours.Seconds(), float64(bytesN)/1e6/ours.Seconds())
+	if _, err := exec.LookPath("grep"); err != nil {
+		fmt.Println("  grep not found: no comparison")
+		return
+	}
+	var best time.Duration
+	for i := 0; i < 2; i++ {
+		start := time.Now()
+		cmd := exec.Command("grep", "-rlE", grepPatterns, root)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		_ = cmd.Run() // exit status 1 means no match
+		el := time.Since(start)
+		if best == 0 || el < best {
+			best = el
+		}
+	}
+	fmt.Printf("  grep -rlE (%d patterns): %6.2f s  %7.0f files/s  %6.1f MB/s\n", strings.Count(grepPatterns, "|")+1, best.Seconds(), float64(files)/best.Seconds(), float64(bytesN)/1e6/best.Seconds())
+	fmt.Printf("  nowwhat takes %.1fx grep's time\n", ours.Seconds()/best.Seconds())
 }
 
 func fatal(err error) {
@@ -112,9 +254,9 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-// runClam writes the samples to a private temporary folder outside any web root, runs
+// runClam writes the web shells to a private temporary folder outside any web root, runs
 // clamscan over it and removes it again.
-func runClam(shells, benign []wseval.Sample) {
+func runClam(shells []wseval.Sample) {
 	bin, err := exec.LookPath("clamscan")
 	if err != nil {
 		fmt.Println("peer: clamscan is not installed (apt-get install clamav); skipped")
@@ -130,39 +272,26 @@ func runClam(shells, benign []wseval.Sample) {
 		fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	write := func(set string, ss []wseval.Sample) map[string]string {
-		m := map[string]string{}
-		for i, s := range ss {
-			p := filepath.Join(dir, set, fmt.Sprintf("%04d%s", i, filepath.Ext(s.Path)))
-			_ = os.MkdirAll(filepath.Dir(p), 0o700)
-			if err := os.WriteFile(p, s.Content, 0o600); err != nil {
-				fatal(err)
-			}
-			m[p] = s.Class
+	half := map[string]string{}
+	for i, s := range shells {
+		p := filepath.Join(dir, fmt.Sprintf("%04d.sample", i))
+		if err := os.WriteFile(p, s.Content, 0o600); err != nil {
+			fatal(err)
 		}
-		return m
+		half[p] = s.Half
 	}
-	sm, bm := write("shells", shells), write("benign", benign)
-	start := time.Now()
 	out, _ := exec.Command(bin, "-r", "--infected", "--no-summary", dir).Output()
-	el := time.Since(start)
-	hits := map[string]bool{}
+	hits := 0
 	for _, line := range bytes.Split(out, []byte("\n")) {
-		if p, _, ok := strings.Cut(string(line), ": "); ok && strings.HasSuffix(string(line), "FOUND") {
-			hits[p] = true
+		if p, _, ok := strings.Cut(string(line), ": "); ok && strings.HasSuffix(string(line), "FOUND") && half[p] == wseval.HeldOut {
+			hits++
 		}
 	}
-	count := func(m map[string]string) (int, int) {
-		n := 0
-		for p := range m {
-			if hits[p] {
-				n++
-			}
+	n := 0
+	for _, h := range half {
+		if h == wseval.HeldOut {
+			n++
 		}
-		return n, len(m)
 	}
-	d, n := count(sm)
-	fmt.Printf("peer clamscan: web shells detected %d/%d (%.1f%%)", d, n, wseval.Rate(d, n))
-	d, n = count(bm)
-	fmt.Printf(", benign alarms %d/%d (%.2f%%), %v\n", d, n, wseval.Rate(d, n), el.Round(time.Millisecond))
+	fmt.Printf("peer clamscan: held-out web shells detected %d/%d (%.1f%%)\n", hits, n, wseval.Rate(hits, n))
 }

@@ -4,23 +4,27 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 )
 
 // Verdict is what a classifier said about one file.
 type Verdict struct {
-	Webshell   bool // the strong verdict
-	Suspicious bool // the weaker one (not set when Webshell is)
-	Language   string
+	Webshell   bool   // the strong verdict
+	Suspicious bool   // the weaker one (not set when Webshell is)
+	Tool       string // a known admin tool in its released form, reported as information
+	Language   string // the language the classifier read the file as ("unknown" when none)
 }
 
-// Row counts one language group.
+// Alarm is either verdict that puts a finding of high or critical severity before the admin.
+func (v Verdict) Alarm() bool { return v.Webshell || v.Suspicious }
+
+// Row counts one group of files.
 type Row struct {
 	Group      string
 	Files      int
 	Webshell   int // files with the strong verdict
 	Suspicious int // files with the weaker verdict only
+	Tools      int // files named as a known admin tool (information, no alarm)
 	Misses     []string
 }
 
@@ -37,64 +41,95 @@ func Rate(part, files int) float64 {
 
 // Report is an evaluation's result.
 type Report struct {
-	Shells, Benign  []Row
-	Bytes           int64
-	Elapsed         time.Duration
-	BenignAlarmList []string // benign files with any alarm, "path: verdict"
+	// Shells has one row per half and language ("heldout/php", "tuning/all", ...).
+	Shells []Row
+	// Benign has one row per package, and one per language ("lang:php"), for code files:
+	// files the classifier read as a language. Other files (images, text) are in NotCode.
+	Benign  []Row
+	NotCode int
+	// BenignAlarms and BenignTools list the benign files with an alarm and the admin tools
+	// named ("path: verdict").
+	BenignAlarms, BenignTools []string
+	Bytes                     int64
+	Files                     int
+	Elapsed                   time.Duration
 }
 
-// ShellGroup names the row a web-shell sample is counted in: its manifest class, except that
-// files renamed to .txt count under the language their content shows ("txt:php").
-func ShellGroup(class, detected string) string {
-	if strings.HasSuffix(class, "(txt)") {
-		return "txt:" + detected
-	}
-	return class
-}
-
-// Evaluate runs scan over both sets.
-func Evaluate(shells, benign []Sample, scan func(name string, content []byte) Verdict) Report {
+// Evaluate runs classify over both sets.
+func Evaluate(shells, benign []Sample, classify func(Sample) Verdict) Report {
 	var rep Report
 	start := time.Now()
 	rows := map[string]*Row{}
-	for _, s := range shells {
-		v := scan(s.Path, s.Content)
-		rep.Bytes += int64(len(s.Content))
-		g := ShellGroup(s.Class, v.Language)
+	row := func(g string) *Row {
 		r := rows[g]
 		if r == nil {
 			r = &Row{Group: g}
 			rows[g] = r
 		}
-		r.Files++
-		switch {
-		case v.Webshell:
-			r.Webshell++
-		case v.Suspicious:
-			r.Suspicious++
-			r.Misses = append(r.Misses, s.Path+" (suspicious)")
-		default:
-			r.Misses = append(r.Misses, s.Path)
+		return r
+	}
+	for _, s := range shells {
+		v := classify(s)
+		rep.Bytes += int64(len(s.Content))
+		rep.Files++
+		lang := SampleLanguage(s.Class, v.Language)
+		half := s.Half
+		if half == "" {
+			half = "unsplit"
+		}
+		for _, g := range []string{half + "/" + lang, half + "/all", "both/all"} {
+			r := row(g)
+			r.Files++
+			switch {
+			case v.Webshell:
+				r.Webshell++
+			case v.Suspicious:
+				r.Suspicious++
+			}
+			if v.Tool != "" {
+				r.Tools++
+			}
+		}
+		if !v.Alarm() {
+			what := s.Path
+			if v.Tool != "" {
+				what += " (named as tool " + v.Tool + ")"
+			}
+			r := row(half + "/" + lang)
+			r.Misses = append(r.Misses, what)
 		}
 	}
 	rep.Shells = sortRows(rows)
 	rows = map[string]*Row{}
 	for _, s := range benign {
-		v := scan(s.Path, s.Content)
+		v := classify(s)
 		rep.Bytes += int64(len(s.Content))
-		r := rows[s.Class]
-		if r == nil {
-			r = &Row{Group: s.Class}
-			rows[s.Class] = r
+		rep.Files++
+		if v.Language == "" || v.Language == "unknown" {
+			rep.NotCode++
+			continue
 		}
-		r.Files++
+		for _, g := range []string{s.Class, "lang:" + v.Language, "all"} {
+			r := row(g)
+			r.Files++
+			switch {
+			case v.Webshell:
+				r.Webshell++
+			case v.Suspicious:
+				r.Suspicious++
+			}
+			if v.Tool != "" {
+				r.Tools++
+			}
+		}
 		switch {
 		case v.Webshell:
-			r.Webshell++
-			rep.BenignAlarmList = append(rep.BenignAlarmList, s.Path+": webshell")
+			rep.BenignAlarms = append(rep.BenignAlarms, s.Path+": webshell")
 		case v.Suspicious:
-			r.Suspicious++
-			rep.BenignAlarmList = append(rep.BenignAlarmList, s.Path+": suspicious")
+			rep.BenignAlarms = append(rep.BenignAlarms, s.Path+": suspicious")
+		}
+		if v.Tool != "" {
+			rep.BenignTools = append(rep.BenignTools, s.Path+": "+v.Tool)
 		}
 	}
 	rep.Benign = sortRows(rows)
@@ -107,34 +142,57 @@ func sortRows(m map[string]*Row) []Row {
 	for _, r := range m {
 		out = append(out, *r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Group < out[j].Group })
+	sort.Slice(out, func(i, j int) bool { return rowKey(out[i].Group) < rowKey(out[j].Group) })
 	return out
 }
 
-// Total sums rows.
-func Total(rows []Row) Row {
-	t := Row{Group: "all"}
-	for _, r := range rows {
-		t.Files += r.Files
-		t.Webshell += r.Webshell
-		t.Suspicious += r.Suspicious
+// rowKey orders rows: held-out before tuning, "all" last in each half, languages before
+// packages.
+func rowKey(g string) string {
+	k := g
+	switch {
+	case len(g) > 8 && g[:8] == "heldout/":
+		k = "0" + g
+	case len(g) > 7 && g[:7] == "tuning/":
+		k = "1" + g
+	case len(g) > 5 && g[:5] == "both/":
+		k = "2" + g
+	case len(g) > 5 && g[:5] == "lang:":
+		k = "4" + g
+	case g == "all":
+		k = "5"
+	default:
+		k = "3" + g
 	}
-	return t
+	if len(g) > 4 && g[len(g)-4:] == "/all" {
+		k = k[:1] + g[:len(g)-4] + "/~"
+	}
+	return k
 }
 
-// Print writes the per-language tables.
-func (rep Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "web shells (recall: webshell verdict; with suspicious)\n")
-	fmt.Fprintf(w, "  %-14s %6s %9s %8s %8s %8s\n", "group", "files", "webshell", "recall", "+susp", "recall")
-	for _, r := range append(rep.Shells, Total(rep.Shells)) {
-		fmt.Fprintf(w, "  %-14s %6d %9d %7.1f%% %8d %7.1f%%\n", r.Group, r.Files, r.Webshell, Rate(r.Webshell, r.Files), r.Alarms(), Rate(r.Alarms(), r.Files))
+// Find returns the row of a group (zero when absent).
+func Find(rows []Row, group string) Row {
+	for _, r := range rows {
+		if r.Group == group {
+			return r
+		}
 	}
-	fmt.Fprintf(w, "benign files (false alarms: webshell verdict; with suspicious)\n")
-	fmt.Fprintf(w, "  %-14s %6s %9s %8s %8s %8s\n", "group", "files", "webshell", "rate", "+susp", "rate")
-	for _, r := range append(rep.Benign, Total(rep.Benign)) {
-		fmt.Fprintf(w, "  %-14s %6d %9d %7.2f%% %8d %7.2f%%\n", r.Group, r.Files, r.Webshell, Rate(r.Webshell, r.Files), r.Alarms(), Rate(r.Alarms(), r.Files))
+	return Row{Group: group}
+}
+
+// Print writes the tables.
+func (rep Report) Print(w io.Writer, benignTitle string) {
+	fmt.Fprintf(w, "web shells: recall = files with an alarm (webshell or suspicious verdict)\n")
+	fmt.Fprintf(w, "  %-20s %6s %9s %11s %8s\n", "half/language", "files", "webshell", "suspicious", "recall")
+	for _, r := range rep.Shells {
+		fmt.Fprintf(w, "  %-20s %6d %9d %11d %7.1f%%\n", r.Group, r.Files, r.Webshell, r.Suspicious, Rate(r.Alarms(), r.Files))
 	}
-	if rep.Elapsed > 0 {
-		fmt.Fprintf(w, "scanned %.1f MB in %v: %.1f MB/s\n", float64(rep.Bytes)/1e6, rep.Elapsed.Round(time.Millisecond), float64(rep.Bytes)/1e6/rep.Elapsed.Seconds())
+	if len(rep.Benign) > 0 {
+		fmt.Fprintf(w, "benign code files, %s: false alarms = files with an alarm; admin tools named = information\n", benignTitle)
+		fmt.Fprintf(w, "  %-22s %6s %9s %11s %8s %6s\n", "package/language", "files", "webshell", "suspicious", "alarms", "tools")
+		for _, r := range rep.Benign {
+			fmt.Fprintf(w, "  %-22s %6d %9d %11d %7.2f%% %6d\n", r.Group, r.Files, r.Webshell, r.Suspicious, Rate(r.Alarms(), r.Files), r.Tools)
+		}
+		fmt.Fprintf(w, "  (%d other files of the web roots, images and text that hold no code, were scanned too)\n", rep.NotCode)
 	}
 }

@@ -1,32 +1,41 @@
-// Package wseval loads the web-shell evaluation data (real web shells from
-// shared/testdata/webshells, read from the .tar.gz in memory and never written to disk, and
-// the benign WordPress and Tomcat example files listed in shared/testdata/benign-web, fetched
-// as Debian packages into a cache folder) and measures a classifier's recall and false alarms
-// on them per language.
+// Package wseval loads the web-shell evaluation data and measures a classifier on it.
+//
+// The malicious side is the real web shells of shared/testdata/webshells, read from the
+// .tar.gz in memory and never written to disk, split by family into a tuning half and a
+// held-out half (split.tsv, see Families and AssignHalves). The benign side is real web
+// applications and admin tools from Debian's archive (BenignPackages), fetched with apt-get
+// download into a cache folder, unpacked with dpkg-deb -x the way the package lays them out,
+// and copied into a web root keeping the archive's times, the way admins deploy a release.
+//
+// Nothing here skips quietly: a missing archive, a package that cannot be fetched or a sample
+// the fixed split does not know is an error, and the caller fails.
 package wseval
 
 import (
 	"archive/tar"
 	"bufio"
 	"compress/gzip"
-	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 )
 
 // Sample is one file of the evaluation data.
 type Sample struct {
-	Path    string // path in the archive or after extraction
-	Class   string // manifest class: php, php(txt), jsp, jsp(txt), perl-cgi, cfm, other:.rb, ...
+	Path    string // path in the archive, or in the web root for benign files
+	Class   string // manifest class: php, php(txt), jsp, jsp(txt), perl-cgi, cfm, other:.rb; the package for benign files
+	SHA256  string
+	Family  string // web shells: the family (see Families)
+	Half    string // web shells: Tuning or HeldOut
 	Content []byte
+	// Benign files: the file as installed (for the context a host would give, see Installed).
+	Installed *Installed
 }
 
 // maxSample bounds what is read of one sample.
@@ -40,10 +49,9 @@ func FindTestdata(dir string) string {
 		return ""
 	}
 	for {
-		for _, c := range []string{filepath.Join(d, "shared", "testdata"), filepath.Join(d, "..", "shared", "testdata")} {
-			if st, err := os.Stat(filepath.Join(c, "webshells")); err == nil && st.IsDir() {
-				return filepath.Clean(c)
-			}
+		c := filepath.Join(d, "shared", "testdata")
+		if st, err := os.Stat(filepath.Join(c, "webshells")); err == nil && st.IsDir() {
+			return filepath.Clean(c)
 		}
 		p := filepath.Dir(d)
 		if p == d {
@@ -53,8 +61,27 @@ func FindTestdata(dir string) string {
 	}
 }
 
-// LoadShells reads the web-shell archive in memory, with each file's class from the manifest.
+// LoadShells reads the web-shell archive in memory, with each file's class from the manifest
+// and its family and half from the fixed split. A file of the archive that the manifest or the
+// split does not know is an error: the corpus changed, and the split must be written again.
 func LoadShells(testdata string) ([]Sample, error) {
+	samples, err := ReadShellArchive(testdata)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := FixedSplit()
+	if err != nil {
+		return nil, err
+	}
+	if unknown := sp.Apply(samples); len(unknown) > 0 {
+		return nil, fmt.Errorf("%d web-shell samples are not in the fixed split (first: %s): the corpus changed; run go run ./bench/webshell-eval -write-split internal/detect/webshell/wseval/split.tsv and say so", len(unknown), unknown[0])
+	}
+	return samples, nil
+}
+
+// ReadShellArchive reads the web-shell archive in memory with the manifest's classes, without
+// the split.
+func ReadShellArchive(testdata string) ([]Sample, error) {
 	dir := filepath.Join(testdata, "webshells")
 	classes, err := readManifest(filepath.Join(dir, "MANIFEST-dev.tsv"), 0, 3)
 	if err != nil {
@@ -89,9 +116,13 @@ func LoadShells(testdata string) ([]Sample, error) {
 		}
 		class := classes[name]
 		if class == "" {
-			class = "unlisted"
+			return nil, fmt.Errorf("web-shell archive: %s is not in MANIFEST-dev.tsv", name)
 		}
-		out = append(out, Sample{Path: name, Class: class, Content: b})
+		sum := sha256.Sum256(b)
+		out = append(out, Sample{Path: name, Class: class, SHA256: hex.EncodeToString(sum[:]), Content: b})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("web-shell archive %s holds no files", f.Name())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
@@ -120,122 +151,6 @@ func readManifest(path string, keyCol, valCol int) (map[string]string, error) {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	return m, nil
-}
-
-// BenignPackage is one Debian package of the benign set.
-type BenignPackage struct{ Name, Version string }
-
-// BenignPackages lists the packages and versions named in the benign manifest.
-func BenignPackages(testdata string) ([]BenignPackage, error) {
-	m, err := readManifest(filepath.Join(testdata, "benign-web", "MANIFEST-dev.tsv"), 1, 1)
-	if err != nil {
-		return nil, err
-	}
-	var out []BenignPackage
-	for k := range m {
-		name, ver, ok := strings.Cut(k, " ")
-		if ok {
-			out = append(out, BenignPackage{name, ver})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
-// CacheDir is where extracted benign packages are kept between runs.
-func CacheDir() string {
-	return filepath.Join(os.TempDir(), "nowwhat-benign-web")
-}
-
-// FetchBenign makes sure each package is extracted under cache/<name>_<version>/<name>/,
-// downloading it with apt-get download and unpacking it with dpkg-deb when missing. When the
-// pinned version is gone from the archive it takes the current one and says so in notes.
-func FetchBenign(ctx context.Context, pkgs []BenignPackage, cache string) (notes []string, err error) {
-	for _, p := range pkgs {
-		dir := filepath.Join(cache, p.Name+"_"+p.Version)
-		if _, err := os.Stat(filepath.Join(dir, ".done")); err == nil {
-			continue
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return notes, fmt.Errorf("make cache folder: %w", err)
-		}
-		dl, err := os.MkdirTemp(cache, "dl-")
-		if err != nil {
-			return notes, fmt.Errorf("make download folder: %w", err)
-		}
-		defer os.RemoveAll(dl)
-		if err := run(ctx, dl, "apt-get", "download", "-q", p.Name+"="+p.Version); err != nil {
-			if err2 := run(ctx, dl, "apt-get", "download", "-q", p.Name); err2 != nil {
-				return notes, fmt.Errorf("apt-get download %s: %w", p.Name, err)
-			}
-			notes = append(notes, fmt.Sprintf("%s %s is gone from the archive; the current version was used", p.Name, p.Version))
-		}
-		debs, _ := filepath.Glob(filepath.Join(dl, p.Name+"_*.deb"))
-		if len(debs) == 0 {
-			return notes, fmt.Errorf("apt-get download %s: no .deb", p.Name)
-		}
-		if err := run(ctx, dl, "dpkg-deb", "-x", debs[0], filepath.Join(dir, p.Name)); err != nil {
-			return notes, fmt.Errorf("dpkg-deb -x %s: %w", debs[0], err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, ".done"), []byte(filepath.Base(debs[0])+"\n"), 0o644); err != nil {
-			return notes, fmt.Errorf("mark cache: %w", err)
-		}
-	}
-	return notes, nil
-}
-
-func run(ctx context.Context, dir, name string, args ...string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
-// LoadBenign reads the benign files listed in the manifest from the cache. Class is the
-// language by extension (php, jsp). Files of the manifest that are missing (a newer package
-// version) are counted in missing.
-func LoadBenign(testdata, cache string, pkgs []BenignPackage) (samples []Sample, missing int, err error) {
-	m, err := readManifest(filepath.Join(testdata, "benign-web", "MANIFEST-dev.tsv"), 0, 1)
-	if err != nil {
-		return nil, 0, err
-	}
-	roots := map[string]string{}
-	for _, p := range pkgs {
-		roots[p.Name] = filepath.Join(cache, p.Name+"_"+p.Version)
-	}
-	paths := make([]string, 0, len(m))
-	for p := range m {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		pkg, _, _ := strings.Cut(p, "/")
-		root, ok := roots[pkg]
-		if !ok {
-			missing++
-			continue
-		}
-		full := filepath.Join(root, filepath.FromSlash(p))
-		b, err := readLimited(full)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				missing++
-				continue
-			}
-			return nil, missing, err
-		}
-		class := strings.TrimPrefix(filepath.Ext(p), ".")
-		if strings.HasPrefix(class, "jsp") {
-			class = "jsp"
-		}
-		samples = append(samples, Sample{Path: p, Class: class, Content: b})
-	}
-	return samples, missing, nil
 }
 
 func readLimited(path string) ([]byte, error) {
