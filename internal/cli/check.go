@@ -61,7 +61,7 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 				if snap != "" {
 					return fail(errors.New("give --snapshot or --evidence, not both"))
 				}
-				dir, cleanup, err := g.openEvidence(evidenceFile, identity)
+				dir, cleanup, err := g.openEvidence(evidenceFile, identity, "snapshot/")
 				if err != nil {
 					return fail(err)
 				}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nowwhat/nowwhat/internal/base/casedir"
+	"github.com/nowwhat/nowwhat/internal/base/localfile"
 )
 
 // journal records one command in the case folder, if there is one.
@@ -129,7 +130,7 @@ func parseSize(s string) (int64, error) {
 // readPassword gets a key password: from a file, else asked on the terminal.
 func (g *globals) readPassword(file, prompt string, confirm bool) (string, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
+		b, err := localfile.ReadFile(file, "a file holding the password", 64<<10)
 		if err != nil {
 			return "", fmt.Errorf("read password file: %w", err)
 		}

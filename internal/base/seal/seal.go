@@ -19,8 +19,12 @@ import (
 	"aead.dev/minisign"
 	"golang.org/x/sys/unix"
 
+	"github.com/nowwhat/nowwhat/internal/base/localfile"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
+
+// maxKeyFile bounds a key file (a real one is under a kilobyte).
+const maxKeyFile = 64 << 10
 
 // SigSuffix is appended to a file's name to name its detached signature, as minisign does.
 const SigSuffix = ".minisig"
@@ -89,7 +93,7 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 
 // KeyIsEncrypted reports whether the secret key file needs a password.
 func KeyIsEncrypted(path string) (bool, error) {
-	data, err := os.ReadFile(path)
+	data, err := localfile.ReadFile(path, "the PREFIX.key file made by `nowwhat keygen`", maxKeyFile)
 	if err != nil {
 		return false, fmt.Errorf("read secret key: %w", err)
 	}
@@ -98,7 +102,7 @@ func KeyIsEncrypted(path string) (bool, error) {
 
 // LoadSecretKey reads a secret key file (PREFIX.key); password is used when the key is encrypted.
 func LoadSecretKey(path, password string) (minisign.PrivateKey, error) {
-	data, err := os.ReadFile(path)
+	data, err := localfile.ReadFile(path, "the PREFIX.key file made by `nowwhat keygen`", maxKeyFile)
 	if err != nil {
 		return minisign.PrivateKey{}, fmt.Errorf("read secret key: %w (give --key the PREFIX.key file made by `nowwhat keygen`)", err)
 	}
@@ -131,7 +135,7 @@ func LoadPublicKey(ref string) (minisign.PublicKey, error) {
 			path += ".pub"
 		}
 	}
-	data, err := os.ReadFile(path)
+	data, err := localfile.ReadFile(path, "the PREFIX.pub file made by `nowwhat keygen`", maxKeyFile)
 	if err != nil {
 		return key, fmt.Errorf("read public key: %w (give --pubkey the PREFIX.pub file made by `nowwhat keygen`)", err)
 	}
@@ -178,28 +182,41 @@ type Verified struct {
 	Trusted string // the signed comment
 }
 
+// maxSignature bounds a .minisig file (a real one is a few hundred bytes).
+const maxSignature = 64 << 10
+
 // Open reads the snapshot at path. With a public key the signature in PATH.minisig must verify;
 // the bytes verified are copied into private memory and only that copy is read, so the file
 // cannot be swapped between the check and the reading. Without a key (unsignedOK) the snapshot is
-// opened unverified. path "-" reads standard input.
+// opened unverified, read in place. path "-" reads standard input (into private memory).
+//
+// Nothing is read past the size the snapshot's own header gives (SQLite's page size times its
+// page count): a device, a FIFO or a link is refused before it is read, and a stream that goes
+// on past that size is refused rather than followed.
 func Open(path string, pub *minisign.PublicKey, unsignedOK bool) (*snapshot.Reader, *Verified, error) {
 	var src io.Reader
+	var size int64 = -1 // of a regular file
 	name := path
+	var file *os.File
 	if path == "-" {
 		src, name = os.Stdin, "standard input"
 	} else {
-		f, err := os.Open(path)
+		f, st, err := localfile.Open(path, "a snapshot file written by `nowwhat snapshot` or `nowwhat baseline`")
 		if err != nil {
 			return nil, nil, fmt.Errorf("open snapshot: %w", err)
 		}
-		defer f.Close()
-		src = f
+		file, src, size = f, f, st.Size()
+		defer func() {
+			if file != nil {
+				file.Close()
+			}
+		}()
 	}
 	var sig minisign.Signature
 	var sigBytes []byte
 	if pub != nil && path != "-" {
 		var err error
-		sigBytes, err = os.ReadFile(path + SigSuffix)
+		sigBytes, err = localfile.ReadFile(path+SigSuffix, "the minisign signature written by `nowwhat seal`", maxSignature)
 		switch {
 		case err != nil && os.IsNotExist(err):
 			if !unsignedOK {
@@ -218,13 +235,49 @@ func Open(path string, pub *minisign.PublicKey, unsignedOK bool) (*snapshot.Read
 	} else if !unsignedOK {
 		return nil, nil, fmt.Errorf("%s: refusing to use a snapshot without checking its signature: give --pubkey PREFIX.pub, or --unsigned-ok to use it unverified", name)
 	}
+	if pub == nil && file != nil {
+		// Unverified and a regular file: read in place (OpenFile checks its header and size).
+		r, err := snapshot.OpenFile(file, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		file = nil // the Reader owns it now
+		return r, nil, nil
+	}
+	// What is copied into private memory: a regular file's size, or what a stream's header gives.
+	limit := size
+	var prefix []byte
+	if size < 0 {
+		head := make([]byte, 100)
+		if _, err := io.ReadFull(src, head); err != nil {
+			return nil, nil, fmt.Errorf("%s is not a nowwhat snapshot (%v before the end of an SQLite header); give a file written by `nowwhat snapshot` or `nowwhat baseline`", name, err)
+		}
+		declared, err := snapshot.DeclaredSize(head, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		limit, prefix = declared, head
+	}
+	if lim := memoryCap(); limit > lim {
+		return nil, nil, fmt.Errorf("snapshot %s is %d bytes, more than half of this machine's memory (%d bytes), where it would be copied to be checked: use a machine with more memory", name, limit, lim)
+	}
 	fd, err := unix.MemfdCreate("nowwhat-baseline", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open snapshot: private memory: %w", err)
 	}
 	mem := os.NewFile(uintptr(fd), "memfd:"+filepath.Base(name))
-	mr := minisign.NewReader(src)
-	if _, err := io.Copy(mem, mr); err != nil {
+	mr := minisign.NewReader(io.MultiReader(bytes.NewReader(prefix), src))
+	n, err := io.Copy(mem, io.LimitReader(mr, limit))
+	if err == nil && n < limit {
+		err = fmt.Errorf("it ended after %d bytes, where %d were expected", n, limit)
+	}
+	if err == nil && path == "-" {
+		// A stream that goes on is not this snapshot (and may never end): look one byte further.
+		if k, _ := src.Read(make([]byte, 1)); k > 0 {
+			err = fmt.Errorf("more bytes follow the %d its header gives", limit)
+		}
+	}
+	if err != nil {
 		mem.Close()
 		return nil, nil, fmt.Errorf("read snapshot %s: %w", name, err)
 	}
@@ -246,4 +299,14 @@ func Open(path string, pub *minisign.PublicKey, unsignedOK bool) (*snapshot.Read
 		return nil, nil, err
 	}
 	return r, v, nil
+}
+
+// memoryCap is the most a snapshot copied into private memory may take: half of this machine's
+// memory (1 GiB when the kernel does not say).
+func memoryCap() int64 {
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil || si.Totalram == 0 {
+		return 1 << 30
+	}
+	return int64(si.Totalram) * int64(si.Unit) / 2
 }

@@ -6,7 +6,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"aead.dev/minisign"
 
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
@@ -151,5 +155,100 @@ func TestLoadPublicKeyForms(t *testing.T) {
 	}
 	if _, err := LoadPublicKey(filepath.Join(dir, "missing.pub")); err == nil {
 		t.Error("missing key accepted")
+	}
+}
+
+// TestOpenIsBounded: a device, a FIFO, a link to a device and a stream longer than its header
+// says are refused quickly, naming what was given; nothing is read past the header's size.
+func TestOpenIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	snap := makeSnapshot(t, dir)
+	fifo := filepath.Join(dir, "fifo.snap")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero.snap")
+	os.Symlink("/dev/zero", zero)
+	os.Symlink("/dev/zero", snap+".minisig.link")
+	for _, p := range []string{"/dev/zero", fifo, zero} {
+		for _, unsigned := range []bool{true, false} {
+			var pub *minisign.PublicKey
+			if !unsigned {
+				pub = &minisign.PublicKey{}
+			}
+			done := make(chan error, 1)
+			go func() {
+				r, _, err := Open(p, pub, unsigned)
+				if r != nil {
+					r.Close()
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), p) {
+					t.Errorf("Open(%s) = %v, want an error naming it", p, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("Open(%s) does not return", p)
+			}
+		}
+	}
+	// A signature that is a link to /dev/zero is refused, not read.
+	key := &minisign.PublicKey{}
+	os.Rename(snap+".minisig.link", snap+".minisig")
+	if _, _, err := Open(snap, key, false); err == nil || !strings.Contains(err.Error(), "minisig") {
+		t.Errorf("signature link to /dev/zero: %v", err)
+	}
+
+	// Standard input: the snapshot followed by endless bytes is refused (one byte past the
+	// header's size is enough to tell); the snapshot alone is read.
+	data, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		extra  func(w *os.File)
+		wantOK bool
+	}{
+		{"exact", func(w *os.File) {}, true},
+		{"endless", func(w *os.File) {
+			zeros := make([]byte, 1<<16)
+			for {
+				if _, err := w.Write(zeros); err != nil {
+					return
+				}
+			}
+		}, false},
+		{"short", nil, false},
+	} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			if tc.extra == nil {
+				w.Write(data[:len(data)/2])
+			} else {
+				w.Write(data)
+				tc.extra(w)
+			}
+			w.Close()
+		}()
+		old := os.Stdin
+		os.Stdin = r
+		rd, _, err := Open("-", nil, true)
+		os.Stdin = old
+		r.Close()
+		if tc.wantOK != (err == nil) {
+			t.Errorf("stdin %s: %v", tc.name, err)
+		}
+		if rd != nil {
+			if rd.Meta("host.hostname") != "web1" {
+				t.Errorf("stdin %s: meta lost", tc.name)
+			}
+			rd.Close()
+		}
 	}
 }

@@ -15,8 +15,10 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 
+	"github.com/nowwhat/nowwhat/internal/base/localfile"
 	"github.com/nowwhat/nowwhat/internal/base/sqlitefile"
 )
 
@@ -36,6 +38,7 @@ type Writer struct {
 	tx      *sql.Tx
 	final   string // where the finished file goes ("" for memory)
 	tmp     string
+	keep    bool // never replace an existing file at final (CreateNew)
 	memory  bool
 	closed  bool
 	queue   chan any
@@ -69,6 +72,24 @@ func Create(path string) (*Writer, error) {
 		return nil, err
 	}
 	w.final, w.tmp = path, tmp
+	return w, nil
+}
+
+// ErrExists is returned by CreateNew (and its Close) when the destination already exists.
+var ErrExists = errors.New("file exists")
+
+// CreateNew is Create that never replaces an existing file: it refuses one at once, and Close
+// moves the finished snapshot into place only if nothing appeared there meanwhile. A baseline
+// may be the only trusted record a user has.
+func CreateNew(path string) (*Writer, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("%s: %w", path, ErrExists)
+	}
+	w, err := Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w.keep = true
 	return w, nil
 }
 
@@ -310,7 +331,7 @@ func (w *Writer) Close() error {
 		err = syncFile(w.tmp)
 	}
 	if err == nil {
-		if rerr := os.Rename(w.tmp, w.final); rerr != nil {
+		if rerr := w.moveIntoPlace(); rerr != nil {
 			err = fmt.Errorf("move snapshot into place: %w", rerr)
 		}
 	}
@@ -319,6 +340,31 @@ func (w *Writer) Close() error {
 	}
 	return err
 }
+
+func (w *Writer) moveIntoPlace() error {
+	if !w.keep {
+		return os.Rename(w.tmp, w.final)
+	}
+	err := unix.Renameat2(unix.AT_FDCWD, w.tmp, unix.AT_FDCWD, w.final, unix.RENAME_NOREPLACE)
+	if err == unix.EEXIST {
+		return fmt.Errorf("%s: %w (it appeared while the snapshot was taken)", w.final, ErrExists)
+	}
+	if err == unix.EINVAL || err == unix.ENOSYS {
+		// A file system without RENAME_NOREPLACE: a hard link never replaces either.
+		if err := os.Link(w.tmp, w.final); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return fmt.Errorf("%s: %w (it appeared while the snapshot was taken)", w.final, ErrExists)
+			}
+			return err
+		}
+		return os.Remove(w.tmp)
+	}
+	return err
+}
+
+// TempPath is the file being written until Close moves it into place ("" in memory), so a
+// command stopped by a signal can remove it.
+func (w *Writer) TempPath() string { return w.tmp }
 
 // Abort discards the snapshot.
 func (w *Writer) Abort() {
@@ -412,9 +458,10 @@ type Reader struct {
 }
 
 // Open opens the snapshot file at path for reading. It does not check a seal: callers that need
-// a trusted snapshot go through package seal first.
+// a trusted snapshot go through package seal first. Only a regular file is opened (never a
+// link, a FIFO or a device).
 func Open(path string) (*Reader, error) {
-	f, err := os.Open(path)
+	f, _, err := localfile.Open(path, "a snapshot file written by `nowwhat snapshot` or `nowwhat baseline`")
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot: %w", err)
 	}
@@ -426,6 +473,23 @@ func Open(path string) (*Reader, error) {
 	return r, nil
 }
 
+// DeclaredSize is the size of a snapshot file as its first 100 bytes (the SQLite header) give
+// it: page size times page count. Readers never read past it, whatever the file or stream holds.
+func DeclaredSize(head []byte, name string) (int64, error) {
+	if len(head) < 100 || !bytes.Equal(head[:len(sqliteMagic)], sqliteMagic) {
+		return 0, fmt.Errorf("%s is not a nowwhat snapshot (not an SQLite file); give a file written by `nowwhat snapshot` or `nowwhat baseline`", name)
+	}
+	pageSize := int64(head[16])<<8 | int64(head[17])
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(head[28])<<24 | int64(head[29])<<16 | int64(head[30])<<8 | int64(head[31])
+	if pageSize < 512 || pageSize&(pageSize-1) != 0 || pages == 0 {
+		return 0, fmt.Errorf("snapshot %s is damaged: its header gives no valid size (page size %d, %d pages); use an intact copy", name, pageSize, pages)
+	}
+	return pages * pageSize, nil
+}
+
 // OpenFile opens the snapshot in an open file; the Reader keeps f open until Close. SQLite reads
 // through that descriptor only (never by path), so what was verified is what is read.
 // name is used in messages.
@@ -435,20 +499,19 @@ func OpenFile(f *os.File, name string) (*Reader, error) {
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("read snapshot %s: %w", name, err)
 	}
-	if n < len(head) || !bytes.Equal(head[:len(sqliteMagic)], sqliteMagic) {
-		return nil, fmt.Errorf("%s is not a nowwhat snapshot (not an SQLite file); give a file written by `nowwhat snapshot` or `nowwhat baseline`", name)
-	}
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", name, err)
 	}
-	pageSize := int64(head[16])<<8 | int64(head[17])
-	if pageSize == 1 {
-		pageSize = 65536
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("snapshot %s is not a regular file", name)
 	}
-	pages := int64(head[28])<<24 | int64(head[29])<<16 | int64(head[30])<<8 | int64(head[31])
-	if pageSize < 512 || st.Size()%pageSize != 0 || st.Size() < pages*pageSize {
-		return nil, fmt.Errorf("snapshot %s is truncated or damaged (%d bytes, the file says %d); use an intact copy", name, st.Size(), pages*pageSize)
+	declared, err := DeclaredSize(head[:n], name)
+	if err != nil {
+		return nil, err
+	}
+	if pageSize := int64(head[16])<<8 | int64(head[17]); st.Size() < declared || pageSize > 1 && st.Size()%pageSize != 0 {
+		return nil, fmt.Errorf("snapshot %s is truncated or damaged (%d bytes, the file says %d); use an intact copy", name, st.Size(), declared)
 	}
 	db, vf, err := sqlitefile.Open(f)
 	if err != nil {
