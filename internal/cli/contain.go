@@ -59,7 +59,12 @@ func (g *globals) runAction(cmd *cobra.Command, f *containFlags, a contain.Actio
 	if err != nil {
 		return err
 	}
+	done := func() {}
+	if f.apply {
+		done = criticalSection() // a signal waits until the journal says what was done
+	}
 	out, err := contain.Run(env, a, f.apply)
+	done()
 	if err != nil {
 		if errors.Is(err, contain.ErrRefused) {
 			return &ExitError{Code: 2, Err: j.done("refused", err.Error(), err)}

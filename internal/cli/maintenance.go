@@ -95,6 +95,8 @@ standard error (visitors and attackers still probing the site). Ctrl-C stops it.
 			}
 			g.info("maintenance page on %s (503, Retry-After %s); health: %s; Ctrl-C to stop", strings.Join(srv.Addrs(), ", "),
 				retryAfter.Round(time.Second), cmp.Or(healthPath, maintenance.DefaultHealthPath))
+			stopIsNormal() // Ctrl-C is how a server ends: exit 0
+			finishing()    // time to close connections and write the journal
 			ctx, cancel := interruptible()
 			defer cancel()
 			err = srv.Serve(ctx)

@@ -141,11 +141,22 @@ var stopProfile func()
 
 // Main runs nowwhat with args and returns the exit status.
 func Main(args []string) int {
+	handleSignals()
 	root := New(os.Stdout, os.Stderr)
 	root.SetArgs(args)
 	err := root.Execute()
 	if stopProfile != nil {
 		stopProfile()
+	}
+	if sig, ok := interrupted(); ok {
+		// Stopped by a signal: whatever the command made of it, the run did not finish.
+		if err != nil {
+			var ee *ExitError
+			if !errors.As(err, &ee) || ee.Err != nil {
+				fmt.Fprintln(os.Stderr, "nowwhat: "+err.Error())
+			}
+		}
+		return exitCodeOf(sig)
 	}
 	if err == nil {
 		return 0

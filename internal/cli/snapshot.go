@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
+	"github.com/nowwhat/nowwhat/internal/base/localfile"
 	"github.com/nowwhat/nowwhat/internal/base/progress"
 	"github.com/nowwhat/nowwhat/internal/base/seal"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
@@ -30,6 +29,7 @@ type snapFlags struct {
 	noHash      bool
 	reuse       string
 	fpKeyFile   string
+	force       bool // -o may replace an existing file
 }
 
 func (f *snapFlags) add(cmd *cobra.Command, withReuse bool) {
@@ -71,10 +71,6 @@ func (g *globals) meter(label string, s *filescan.Stats) *progress.Meter {
 	return progress.Start(g.stderr, progress.Enabled(os.Stderr, g.quiet) && g.stderr == os.Stderr, label, statsCounters{s})
 }
 
-func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
 // take captures the root into w, showing progress; it returns the summary.
 func (g *globals) take(ctx context.Context, f *snapFlags, fsys *hostfs.FS, w *snapshot.Writer, extraExclude ...string) (capture.Summary, error) {
 	opt := capture.Options{Exclude: append(append([]string(nil), f.exclude...), extraExclude...), NoHash: f.noHash, Stats: &filescan.Stats{}}
@@ -88,7 +84,7 @@ func (g *globals) take(ctx context.Context, f *snapFlags, fsys *hostfs.FS, w *sn
 		}
 	}
 	if f.fpKeyFile != "" {
-		k, err := os.ReadFile(f.fpKeyFile)
+		k, err := localfile.ReadFile(f.fpKeyFile, "a file holding the fingerprint secret", 64<<10)
 		if err != nil {
 			return capture.Summary{}, fmt.Errorf("read --fingerprint-key: %w", err)
 		}
@@ -157,6 +153,7 @@ host's disks, so you can keep it on your own machine. Seal it there to make it a
 	}
 	f.add(cmd, true)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the snapshot; - for standard output")
+	cmd.Flags().BoolVar(&f.force, "force", false, "replace an existing -o file")
 	return cmd
 }
 
@@ -177,6 +174,12 @@ func (g *globals) runSnapshot(cmd *cobra.Command, f *snapFlags, out, keyPath, pa
 		out, err = j.c.Path("snapshots/" + host + "-" + time.Now().UTC().Format("20060102T150405Z") + ".snap")
 		if err != nil {
 			return j.done("", "", err)
+		}
+	}
+	if out != "-" && !f.force {
+		// Before any password is asked or any file read: never replace what is there.
+		if _, err := os.Lstat(out); err == nil {
+			return j.done("", "", fmt.Errorf("%s exists and is never overwritten silently (it may be the only trusted baseline you have): choose another name, or add --force", out))
 		}
 	}
 	var key *sealKey
@@ -211,10 +214,21 @@ func (g *globals) runSnapshot(cmd *cobra.Command, f *snapFlags, out, keyPath, pa
 			exclude = append(exclude, hp, filepath.Dir(hp)+"/."+filepath.Base(hp)+".tmp-*")
 			exclude = append(exclude, hp+seal.SigSuffix)
 		}
-		w, err = snapshot.Create(out)
+		if f.force {
+			w, err = snapshot.Create(out)
+		} else {
+			w, err = snapshot.CreateNew(out)
+		}
+		if errors.Is(err, snapshot.ErrExists) {
+			err = fmt.Errorf("%s exists and is never overwritten silently (it may be the only trusted baseline you have): choose another name, or add --force", out)
+		}
 	}
 	if err != nil {
 		return j.done("", "", err)
+	}
+	if tp := w.TempPath(); tp != "" {
+		release := onInterrupt(func() { os.Remove(tp) })
+		defer release()
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
@@ -289,6 +303,7 @@ key never on the server: 'ssh HOST sudo nowwhat snapshot -o - > FILE' then 'noww
 	}
 	f.add(cmd, true)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the baseline (FILE and FILE.minisig)")
+	cmd.Flags().BoolVar(&f.force, "force", false, "replace an existing -o file (and its signature)")
 	cmd.Flags().StringVar(&keyPath, "key", "", "secret key file (PREFIX.key)")
 	cmd.Flags().StringVar(&passwordFile, "password-file", "", "read the key's password from this file instead of asking")
 	return cmd
