@@ -20,7 +20,9 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/casedir"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/base/localfile"
 	"github.com/nowwhat/nowwhat/internal/base/progress"
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 	"github.com/nowwhat/nowwhat/internal/stage/collect"
 )
 
@@ -146,6 +148,10 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 			}
 			ctx, cancel := interruptible()
 			defer cancel()
+			go func() {
+				<-ctx.Done()
+				finishing() // after a signal: time to write the manifest that says so
+			}()
 			start := time.Now()
 			res, err := g.collectWithProgress(ctx, dst, recs, opt)
 			if err == nil && file != nil {
@@ -173,8 +179,18 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 				dest = "standard output"
 			}
 			g.info("collected %d items (%s) in %s -> %s", res.Items, progress.Bytes(res.Size), time.Since(start).Round(100*time.Millisecond), dest)
-			if res.Problems > 0 {
+			if m := res.Manifest; m != nil && m.Interrupted != "" {
+				g.info("  INCOMPLETE: interrupted %s", textsafe.Escape(m.Interrupted))
+				if len(m.NotAttempted) > 0 {
+					g.info("  never attempted: %s", strings.Join(m.NotAttempted, ", "))
+				}
+			} else if res.Problems > 0 {
 				g.info("  incomplete: %d items failed, were truncated or skipped; see collection.log and the errors in manifest.json", res.Problems)
+			}
+			if m := res.Manifest; m != nil {
+				for _, gap := range m.NotCovered {
+					g.info("  not covered: %s", textsafe.Escape(gap))
+				}
 			}
 			fmt.Fprintf(g.stderr, "sha256 %s  %s\n", res.SHA256, dest)
 			j.facts["sha256"] = res.SHA256
@@ -260,7 +276,7 @@ func parseRecipients(keys, files []string) ([]age.Recipient, []string, error) {
 		}
 	}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := localfile.ReadFile(f, "a file of age or SSH public keys, one a line", 1<<20)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--recipients-file: %w", err)
 		}
@@ -279,7 +295,7 @@ func loadIdentities(file string) ([]age.Identity, error) {
 	if file == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(file)
+	data, err := localfile.ReadFile(file, "an age identity file or an SSH private key", 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("--identity: %w", err)
 	}
@@ -304,7 +320,9 @@ entry against the manifest, the manifest and the collection log against the cust
 the archive's own SHA-256 against ARCHIVE.sha256 when that file is there. One changed byte
 anywhere makes it fail and say where.
 
-Exit status: 0 verified, 1 the archive does not verify, 3 it could not be read.`,
+Exit status: 0 verified and complete, 1 the archive does not verify, 2 it verifies but the
+collection itself was incomplete (interrupted, limits reached, items that failed: it says
+which), 3 it could not be read.`,
 		Example: `  nowwhat collect verify --identity ~/.nowwhat/case.agekey web1.tar.zst.age
   nowwhat collect verify web1.tar.zst     # an archive made without --recipient`,
 		Args: cobra.ExactArgs(1),
@@ -313,7 +331,7 @@ Exit status: 0 verified, 1 the archive does not verify, 3 it could not be read.`
 			if err != nil {
 				return &ExitError{Code: 3, Err: err}
 			}
-			f, err := os.Open(args[0])
+			f, _, err := localfile.Open(args[0], "an evidence archive written by `nowwhat collect`")
 			if err != nil {
 				return &ExitError{Code: 3, Err: err}
 			}
@@ -327,7 +345,7 @@ Exit status: 0 verified, 1 the archive does not verify, 3 it could not be read.`
 			sum := hex.EncodeToString(h.Sum(nil))
 			problems := rep.Problems
 			sidecar := "no " + filepath.Base(args[0]) + ".sha256 beside it to compare with"
-			if data, err := os.ReadFile(args[0] + ".sha256"); err == nil {
+			if data, err := localfile.ReadFile(args[0]+".sha256", "", 4<<10); err == nil {
 				want := strings.Fields(string(data))
 				if len(want) == 0 || want[0] != sum {
 					problems = append(problems, fmt.Sprintf("the archive's SHA-256 is %s, %s.sha256 says %s: the archive file was changed", sum, args[0], strings.Join(want[:min(1, len(want))], "")))
@@ -351,20 +369,55 @@ Exit status: 0 verified, 1 the archive does not verify, 3 it could not be read.`
 			if rep.Custody != nil {
 				fmt.Fprintf(g.stdout, "  collected by %s (%s)\n", rep.Custody.Operator, rep.Custody.From)
 			}
-			if !m.Complete {
-				n := 0
-				for _, it := range m.Items {
-					if it.Error != "" {
-						n++
-					}
-				}
-				fmt.Fprintf(g.stdout, "  note: the collection itself was incomplete (%d items with errors, as recorded when it was made)\n", n)
+			if m.Complete {
+				fmt.Fprintln(g.stdout, "  complete: the final manifest says every item was taken")
+				return nil
 			}
-			return nil
+			writeIncomplete(g.stdout, m)
+			return &ExitError{Code: 2}
 		},
 	}
 	cmd.Flags().StringVarP(&identity, "identity", "i", "", "age identity file (or SSH private key) that opens an encrypted archive")
 	return cmd
+}
+
+// writeIncomplete says why an intact archive is not a complete collection: where it was
+// interrupted and what it never attempted, the limits it reached, the items that failed.
+func writeIncomplete(w io.Writer, m *collect.Manifest) {
+	n := 0
+	var first []string
+	for _, it := range m.Items {
+		if it.Error != "" {
+			n++
+			if len(first) < 5 {
+				first = append(first, textsafe.Escape(orDash(it.Path))+": "+textsafe.Escape(it.Error))
+			}
+		}
+	}
+	if m.Interrupted != "" {
+		fmt.Fprintf(w, "  INCOMPLETE, interrupted %s\n", textsafe.Escape(m.Interrupted))
+		if len(m.NotAttempted) > 0 {
+			fmt.Fprintf(w, "  never attempted: %s\n", textsafe.Escape(strings.Join(m.NotAttempted, ", ")))
+		}
+	} else {
+		fmt.Fprintf(w, "  INCOMPLETE collection (as recorded when it was made): %d items with errors\n", n)
+	}
+	for _, gap := range m.NotCovered {
+		fmt.Fprintf(w, "  not covered: %s\n", textsafe.Escape(gap))
+	}
+	for _, f := range first {
+		fmt.Fprintf(w, "  e.g. %s\n", f)
+	}
+	if n > len(first) {
+		fmt.Fprintf(w, "  ... %d more items with errors in manifest.json and collection.log\n", n-len(first))
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // addEvidenceFlags adds --evidence and --identity to an analysis command.
@@ -375,12 +428,12 @@ func addEvidenceFlags(cmd *cobra.Command, archive, identity *string) {
 
 // openEvidence verifies an evidence archive while extracting it into a private temporary folder
 // of this (the analyst's) machine; cleanup removes the folder.
-func (g *globals) openEvidence(archive, identity string) (string, func(), error) {
+func (g *globals) openEvidence(archive, identity string, only ...string) (string, func(), error) {
 	ids, err := loadIdentities(identity)
 	if err != nil {
 		return "", nil, err
 	}
-	f, err := os.Open(archive)
+	f, _, err := localfile.Open(archive, "an evidence archive written by `nowwhat collect`")
 	if err != nil {
 		return "", nil, fmt.Errorf("--evidence: %w", err)
 	}
@@ -389,13 +442,14 @@ func (g *globals) openEvidence(archive, identity string) (string, func(), error)
 	if err != nil {
 		return "", nil, fmt.Errorf("--evidence: a folder to extract into: %w", err)
 	}
-	cleanup := func() { os.RemoveAll(dir) }
-	rep, err := collect.Extract(f, ids, dir)
+	release := onInterrupt(func() { os.RemoveAll(dir) }) // decrypted evidence never outlives the run
+	cleanup := func() { os.RemoveAll(dir); release() }
+	rep, err := collect.Extract(f, ids, dir, collect.ExtractOptions{Only: only})
 	if err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("--evidence %s: %w", archive, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "snapshot", "host.snap")); err != nil {
+	if fi, err := os.Lstat(filepath.Join(dir, "snapshot", "host.snap")); err != nil || !fi.Mode().IsRegular() {
 		cleanup()
 		return "", nil, fmt.Errorf("--evidence %s: the archive holds no snapshot (its collection.log says why)", archive)
 	}

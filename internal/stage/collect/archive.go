@@ -10,6 +10,7 @@ package collect
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -76,9 +77,16 @@ type Manifest struct {
 	ToolVersion string            `json:"tool_version"`
 	Profile     string            `json:"profile,omitempty"`
 	Encrypted   bool              `json:"encrypted"`
-	Complete    bool              `json:"complete"` // no item failed, none truncated or skipped
-	Limits      Limits            `json:"limits"`
-	Items       []Item            `json:"items"`
+	Complete    bool              `json:"complete"` // no item failed, none truncated or skipped, not interrupted
+	// Interrupted says where and why the collection stopped before its end (a signal, a
+	// cancelled run); NotAttempted lists the steps it never began.
+	Interrupted  string   `json:"interrupted,omitempty"`
+	NotAttempted []string `json:"not_attempted,omitempty"`
+	Limits       Limits   `json:"limits"`
+	// NotCovered lists the limits the collection reached (a depth, a size cap) and what it
+	// therefore left out: coverage gaps, never silent.
+	NotCovered []string `json:"not_covered"`
+	Items      []Item   `json:"items"`
 }
 
 // Limits bound what one collection may copy.
@@ -127,6 +135,9 @@ type Writer struct {
 	started time.Time
 	buf     []byte
 	stats   *Stats
+	gaps    []string
+	gapSeen map[string]bool
+	ctx     context.Context // when done, file copies stop (and are padded, so the archive stays whole)
 }
 
 // Stats count what a collection has written so far (for a progress display).
@@ -218,6 +229,29 @@ func (w *Writer) Skip(step, hostPath, why string) {
 // listed in the manifest with the reason, and not a problem of the collection.
 func (w *Writer) Leave(step, hostPath, why string) {
 	w.items = append(w.items, Item{Path: hostPath, Step: step, How: HowSkipped, Note: why})
+}
+
+// Gap records a limit the collection reached at hostPath (a depth, a cap): the item is listed
+// as skipped with why, which makes the archive incomplete, and the manifest's not_covered says
+// it once per kind of limit.
+func (w *Writer) Gap(hostPath, why string) {
+	w.Skip("limit", hostPath, why)
+	key := why
+	if i := strings.Index(why, ";"); i > 0 {
+		key = why[:i]
+	}
+	w.noteGap(key, why)
+}
+
+// noteGap adds a line to the manifest's not_covered, once per key.
+func (w *Writer) noteGap(key, why string) {
+	if w.gapSeen == nil {
+		w.gapSeen = map[string]bool{}
+	}
+	if !w.gapSeen[key] {
+		w.gapSeen[key] = true
+		w.gaps = append(w.gaps, why)
+	}
 }
 
 // Problem records a failure that belongs to no single item (a folder that could not be listed).
@@ -352,6 +386,9 @@ func (w *Writer) AddFile(step, hostPath, archivePath string, f *os.File, st host
 	if generated && n < st.Size && (w.limits.MaxTotal == 0 || w.total+st.Size <= w.limits.MaxTotal) {
 		n, why = st.Size, ""
 	}
+	if n < st.Size && why != "" {
+		w.noteGap(why, "files were cut or left out: "+why+" (each is listed in the manifest with its original size; raise --max-file-size or --max-total)")
+	}
 	if n == 0 && st.Size > 0 {
 		it.How, it.Error, it.OriginalSize = HowSkipped, why, st.Size
 		w.items = append(w.items, it)
@@ -383,6 +420,10 @@ func (w *Writer) AddFile(step, hostPath, archivePath string, f *os.File, st host
 	var copied int64
 	var rerr error
 	for copied < n {
+		if w.ctx != nil && w.ctx.Err() != nil {
+			rerr = fmt.Errorf("the collection was interrupted (%v)", context.Cause(w.ctx))
+			break
+		}
 		chunk := w.buf[:min(int64(len(w.buf)), n-copied)]
 		k, err := f.Read(chunk)
 		if k > 0 {
@@ -412,7 +453,9 @@ func (w *Writer) AddFile(step, hostPath, archivePath string, f *os.File, st host
 			pad -= k
 		}
 		what := "the file shrank while it was read"
-		if rerr != nil && !errors.Is(rerr, io.EOF) {
+		if w.ctx != nil && w.ctx.Err() != nil {
+			what = "the collection was interrupted"
+		} else if rerr != nil && !errors.Is(rerr, io.EOF) {
 			what = "read failed: " + rerr.Error()
 		}
 		it.Error = joinErr(it.Error, fmt.Sprintf("%s after %d of %d bytes; the rest is zeros", what, copied, n))
@@ -494,8 +537,12 @@ func (w *Writer) Finish(m *Manifest, c *Custody) (*Result, error) {
 	if m.Items == nil {
 		m.Items = []Item{}
 	}
-	m.Complete = problems == 0
+	m.Complete = problems == 0 && m.Interrupted == ""
 	m.Limits = w.limits
+	m.NotCovered = append(m.NotCovered, w.gaps...)
+	if m.NotCovered == nil {
+		m.NotCovered = []string{}
+	}
 	m.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 	mj, err := json.MarshalIndent(m, "", " ")
 	if err != nil {

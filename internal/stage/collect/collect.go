@@ -80,6 +80,7 @@ func Collect(ctx context.Context, out io.Writer, recipients []age.Recipient, opt
 	if err != nil {
 		return nil, err
 	}
+	w.ctx = ctx
 	c := &collection{w: w, fs: fsys, opt: opt, exclude: map[string]bool{}}
 	for _, p := range opt.Exclude {
 		c.exclude[hostfs.Clean(p)] = true
@@ -103,9 +104,17 @@ func Collect(ctx context.Context, out io.Writer, recipients []age.Recipient, opt
 		{"work places", c.workPlaces},
 		{"bodyfile", c.bodyfile},
 	}
-	for _, s := range steps {
-		if err := ctx.Err(); err != nil {
-			w.Logf("interrupted before %s: %v", s.name, err)
+	interrupted := ""
+	var notAttempted []string
+	for i, s := range steps {
+		if ctx.Err() != nil {
+			for _, rest := range steps[i:] {
+				notAttempted = append(notAttempted, rest.name)
+			}
+			if interrupted == "" {
+				interrupted = fmt.Sprintf("before step %q at %s: %v", s.name, time.Now().UTC().Format(time.RFC3339), context.Cause(ctx))
+			}
+			w.Logf("interrupted before %s: %v", s.name, context.Cause(ctx))
 			break
 		}
 		if err := w.Err(); err != nil {
@@ -118,15 +127,18 @@ func Collect(ctx context.Context, out io.Writer, recipients []age.Recipient, opt
 		n := len(w.items)
 		s.fn(ctx)
 		w.Logf("step %s: %d items in %s", s.name, len(w.items)-n, time.Since(t).Round(time.Millisecond))
+		if ctx.Err() != nil && interrupted == "" {
+			interrupted = fmt.Sprintf("during step %q at %s (that step is partial): %v", s.name, time.Now().UTC().Format(time.RFC3339), context.Cause(ctx))
+		}
 	}
 	if c.cur != nil {
 		c.cur.Close()
 	}
-	if err := ctx.Err(); err != nil {
-		w.Skip("collect", "", "the collection was interrupted: "+err.Error())
+	if interrupted != "" {
+		w.Skip("collect", "", "the collection was interrupted "+interrupted)
 	}
 	m := &Manifest{Host: host, CollectedAt: started.Format(time.RFC3339Nano), ToolVersion: version.String(), Profile: opt.Profile,
-		Encrypted: len(recipients) > 0}
+		Encrypted: len(recipients) > 0, Interrupted: interrupted, NotAttempted: notAttempted}
 	return w.Finish(m, custody(opt, host, fsys, started))
 }
 
@@ -380,14 +392,22 @@ const maxDepth = 256
 // never entering a kernel file system. visit returns false to stop the whole walk; problem
 // hears what could not be read. It reports whether the walk ran to the end.
 func (c *collection) walk(ctx context.Context, d *hostfs.Dir, depth int, visit func(d *hostfs.Dir, name, p string, st hostfs.Stat) bool, problem func(p string, err error)) bool {
-	if depth > maxDepth || ctx.Err() != nil || d.PseudoFS() != "" {
+	if ctx.Err() != nil || d.PseudoFS() != "" {
 		return ctx.Err() == nil
+	}
+	if depth > maxDepth {
+		// Said, never silent: what lies deeper is where an intruder would hide.
+		c.w.Gap(d.Path, fmt.Sprintf("folders more than %d levels deep were not collected (nowwhat's depth limit); what lies below %s is not in the archive", maxDepth, d.Path))
+		return true
 	}
 	ents, err := d.Entries()
 	if err != nil {
 		problem(d.Path, err)
 	}
 	for _, e := range ents {
+		if ctx.Err() != nil {
+			return false
+		}
 		p := path.Join(d.Path, e.Name)
 		if c.excluded(p) {
 			continue

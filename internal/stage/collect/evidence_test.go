@@ -422,7 +422,7 @@ func TestExtract(t *testing.T) {
 	r := suspectRoot(t)
 	data, _ := collect(t, r.Dir, nil, Options{})
 	dir := filepath.Join(t.TempDir(), "x")
-	rep, err := Extract(bytes.NewReader(data), nil, dir)
+	rep, err := Extract(bytes.NewReader(data), nil, dir, ExtractOptions{})
 	if err != nil {
 		t.Fatalf("extract: %v %v", err, rep.Problems)
 	}
@@ -445,7 +445,7 @@ func TestExtract(t *testing.T) {
 	tw.Close()
 	zw.Close()
 	dir2 := filepath.Join(t.TempDir(), "y")
-	if _, err := Extract(&out, nil, dir2); err == nil {
+	if _, err := Extract(bytes.NewReader(out.Bytes()), nil, dir2, ExtractOptions{}); err == nil {
 		t.Error("a climbing name was extracted")
 	}
 	if _, err := os.Stat(filepath.Join(dir2, "..", "..", "escape")); err == nil {
@@ -491,4 +491,157 @@ func FuzzVerify(f *testing.F) {
 			t.Fatal("no report and no error")
 		}
 	})
+}
+
+// archiveWith builds a consistent archive (manifest and custody agree) holding one file of the
+// given size (zeros unless data is given) at archivePath, and a link at linkPath to target.
+func archiveWith(t *testing.T, archivePath string, size int64, linkPath, target string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "big")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	f.Seek(0, io.SeekStart)
+	st, err := hostfs.Fstat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, nil, Limits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.AddFile("logs", "/var/log/lastlog", archivePath, f, st, "")
+	f.Close()
+	if linkPath != "" {
+		name := w.uniqueName(linkPath)
+		w.mkdirs(name, w.started)
+		w.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: name, Linkname: target, Mode: 0o777, Format: tar.FormatPAX})
+		w.add(Item{ArchivePath: name, Step: "snapshot", How: HowLink, Link: target})
+	}
+	if _, err := w.Finish(&Manifest{}, &Custody{}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestExtractSparseAfterVerifying: a huge file of zeros (it compresses to nothing) is written
+// as a hole, so it costs no disk, and only after the whole archive verified.
+func TestExtractSparseAfterVerifying(t *testing.T) {
+	const size = 64 << 20
+	data := archiveWith(t, "files/var/log/lastlog", size, "", "")
+	if len(data) > 1<<20 {
+		t.Fatalf("%d MiB of zeros took %d bytes compressed", size>>20, len(data))
+	}
+	dir := filepath.Join(t.TempDir(), "x")
+	if _, err := Extract(bytes.NewReader(data), nil, dir, ExtractOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(dir, "files/var/log/lastlog"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Size != size || st.Blocks*512 > 1<<20 {
+		t.Errorf("extracted %d bytes using %d on disk, want %d bytes as a hole", st.Size, st.Blocks*512, size)
+	}
+
+	// The same archive with one byte of the manifest's digest changed: nothing is written.
+	bad := tamperManifest(t, data, func(m *Manifest) { m.Items[0].SHA256 = strings.Repeat("0", 64) })
+	dir2 := filepath.Join(t.TempDir(), "y")
+	if _, err := Extract(bytes.NewReader(bad), nil, dir2, ExtractOptions{}); err == nil || !strings.Contains(err.Error(), "nothing was extracted") {
+		t.Errorf("tampered archive: %v", err)
+	}
+	if _, err := os.Stat(dir2); err == nil {
+		t.Error("a folder was made for an archive that does not verify")
+	}
+}
+
+// tamperManifest rewrites an archive's manifest (and the custody digest, so only the item's
+// record is wrong).
+func tamperManifest(t *testing.T, data []byte, change func(*Manifest)) []byte {
+	t.Helper()
+	files := readTar(t, data)
+	var m Manifest
+	if err := json.Unmarshal(files[ManifestName], &m); err != nil {
+		t.Fatal(err)
+	}
+	change(&m)
+	mj, _ := json.MarshalIndent(&m, "", " ")
+	var c Custody
+	json.Unmarshal(files[CustodyName], &c)
+	sum := sha256.Sum256(mj)
+	c.ManifestSHA256 = hex.EncodeToString(sum[:])
+	cj, _ := json.MarshalIndent(&c, "", " ")
+	var out bytes.Buffer
+	zw, _ := zstd.NewWriter(&out)
+	tw := tar.NewWriter(zw)
+	zr, _ := zstd.NewReader(bytes.NewReader(data))
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		body, _ := io.ReadAll(tr)
+		switch h.Name {
+		case ManifestName:
+			body = mj
+		case CustodyName:
+			body = cj
+		}
+		h.Size = int64(len(body))
+		if h.Typeflag != tar.TypeReg {
+			h.Size = 0
+		}
+		tw.WriteHeader(h)
+		tw.Write(body)
+	}
+	tw.Close()
+	zw.Close()
+	return out.Bytes()
+}
+
+// flipAfter is an archive that changes between the check and the extraction.
+type flipAfter struct {
+	*bytes.Reader
+	second []byte
+	seeks  int
+}
+
+func (f *flipAfter) Seek(off int64, whence int) (int64, error) {
+	f.seeks++
+	if f.seeks == 1 {
+		f.Reader = bytes.NewReader(f.second)
+	}
+	return f.Reader.Seek(off, whence)
+}
+
+// TestExtractRechecks: an archive swapped between the verification and the writing is caught
+// while it is written, and the folder removed; a link entry is written as a link only.
+func TestExtractRechecks(t *testing.T) {
+	good := archiveWith(t, "files/etc/motd", 4096, "snapshot/host.snap", "/dev/zero")
+	other := archiveWith(t, "files/etc/motd", 8192, "snapshot/host.snap", "/dev/zero")
+	dir := filepath.Join(t.TempDir(), "x")
+	_, err := Extract(&flipAfter{Reader: bytes.NewReader(good), second: other}, nil, dir, ExtractOptions{})
+	if err == nil || !strings.Contains(err.Error(), "changed after it was verified") {
+		t.Errorf("swapped archive: %v", err)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("the folder of a failed extraction is left behind")
+	}
+	dir2 := filepath.Join(t.TempDir(), "y")
+	if _, err := Extract(bytes.NewReader(good), nil, dir2, ExtractOptions{Only: []string{"snapshot/"}}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir2, "snapshot/host.snap")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link is not kept as a link: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir2, "files/etc/motd")); err == nil {
+		t.Error("Only snapshot/ also wrote files/")
+	}
 }

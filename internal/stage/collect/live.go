@@ -23,7 +23,7 @@ var procRoot = "/proc"
 const maxProcFile = 8 << 20
 
 // perProcess are the /proc/PID files kept for every process.
-var perProcess = []string{"cmdline", "environ", "status", "stat", "maps", "limits", "cgroup", "loginuid", "sessionid", "mountinfo"}
+var perProcess = []string{"status", "cmdline", "environ", "stat", "maps", "limits", "cgroup", "loginuid", "sessionid", "mountinfo"}
 
 // system are the /proc files about the whole system kept once (network tables from PID 1's
 // namespace, the host's own, not this process's).
@@ -88,17 +88,34 @@ func (c *collection) live(ctx context.Context) {
 	c.w.AddBytes("live", "live/processes.tsv", "", table.Bytes())
 }
 
-// process keeps one process's files; a process that exits half-way is noted, not an error.
+// zombie reports a process that exited and waits for its parent to collect it (State: Z):
+// its memory, environment, open files and namespaces are gone, so reading them fails.
+func zombie(status []byte) bool {
+	for line := range bytes.SplitSeq(status, []byte{'\n'}) {
+		if v, ok := bytes.CutPrefix(line, []byte("State:")); ok {
+			return bytes.HasPrefix(bytes.TrimSpace(v), []byte("Z"))
+		}
+	}
+	return false
+}
+
+// process keeps one process's files; a process that exits half-way is noted, not an error,
+// and so is what a zombie no longer has.
 func (c *collection) process(pid int, table *bytes.Buffer) {
 	dir := fmt.Sprintf("%s/%d", procRoot, pid)
 	host := fmt.Sprintf("/proc/%d", pid)
 	arch := fmt.Sprintf("live/proc/%d", pid)
 	var status, cmdline []byte
+	isZombie := false
 	for _, name := range perProcess {
 		data, err := readProc(dir + "/" + name)
 		if err != nil {
+			if isZombie {
+				c.w.Leave("live", host+"/"+name, fmt.Sprintf("zombie process (it exited; its parent PID %d has not collected it): %s is gone with it", live.ParseStatus(status).PPID, name))
+				continue
+			}
 			if live.Gone(err) {
-				if name == "cmdline" {
+				if name == "status" || name == "cmdline" {
 					c.w.Logf("process %d exited before it could be read", pid)
 					return
 				}
@@ -112,6 +129,7 @@ func (c *collection) process(pid int, table *bytes.Buffer) {
 		switch name {
 		case "status":
 			status = data
+			isZombie = zombie(data)
 		case "cmdline":
 			cmdline = data
 		}

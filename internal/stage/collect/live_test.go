@@ -92,3 +92,56 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// TestZombieIsExplained: a zombie process (exited, not yet collected by its parent) has no
+// environment or namespaces left; that is noted with the reason, and the collection is not
+// made incomplete by it.
+func TestZombieIsExplained(t *testing.T) {
+	cmd := exec.Command("/bin/true")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot run /bin/true: %v", err)
+	}
+	pid := cmd.Process.Pid
+	defer cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if zombie(st) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child never became a zombie")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fsys, err := hostfs.Open("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, nil, Limits{}, nil)
+	c := &collection{w: w, fs: fsys, exclude: map[string]bool{}, exes: map[int]bool{}}
+	var table bytes.Buffer
+	c.process(pid, &table)
+	res, err := w.Finish(&Manifest{}, &Custody{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Manifest.Complete {
+		for _, it := range res.Manifest.Items {
+			if it.Error != "" {
+				t.Errorf("zombie counted as a problem: %s: %s", it.Path, it.Error)
+			}
+		}
+	}
+	noted := false
+	for _, it := range res.Manifest.Items {
+		if strings.Contains(it.Note, "zombie") {
+			noted = true
+		}
+	}
+	if !noted {
+		t.Error("the zombie's missing files are not explained")
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/armor"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 )
 
 // ErrEncrypted is returned for an encrypted archive when no identity was given.
@@ -106,11 +107,6 @@ func (c *counter) Read(p []byte) (int, error) {
 // archive (size and SHA-256), every entry against the manifest, and the manifest and collection
 // log against the custody record. ids open an encrypted archive.
 func Verify(r io.Reader, ids []age.Identity) (*Report, error) {
-	return walk(r, ids, nil)
-}
-
-// walk reads the archive, handing each regular entry to store (when not nil) as it streams.
-func walk(r io.Reader, ids []age.Identity, store func(h *tar.Header, data io.Reader) error) (*Report, error) {
 	zr, encrypted, closeZ, err := open(r, ids)
 	rep := &Report{Encrypted: encrypted}
 	if err != nil {
@@ -146,19 +142,7 @@ func walk(r io.Reader, ids []age.Identity, store func(h *tar.Header, data io.Rea
 				rec = &bytes.Buffer{}
 				src = io.TeeReader(io.LimitReader(tr, maxRecord), rec)
 			}
-			var n int64
-			if store != nil && rec == nil {
-				pr, pw := io.Pipe()
-				done := make(chan error, 1)
-				go func() { done <- store(h, pr); io.Copy(io.Discard, pr) }()
-				n, err = io.CopyBuffer(io.MultiWriter(hs, pw), src, buf)
-				pw.CloseWithError(err)
-				if serr := <-done; serr != nil && err == nil {
-					rep.problem("%s: could not be extracted: %v", name, serr)
-				}
-			} else {
-				n, err = io.CopyBuffer(hs, src, buf)
-			}
+			n, err := io.CopyBuffer(hs, src, buf)
 			if err != nil {
 				rep.problem("the archive is damaged inside %s (about byte %d of the tar stream): %v", name, cr.n, err)
 				break
@@ -169,10 +153,6 @@ func walk(r io.Reader, ids []age.Identity, store func(h *tar.Header, data io.Rea
 			e.sha = hex.EncodeToString(hs.Sum(nil))
 			if rec != nil {
 				records[name] = rec.Bytes()
-			}
-		} else if store != nil && (h.Typeflag == tar.TypeSymlink || h.Typeflag == tar.TypeDir) {
-			if err := store(h, nil); err != nil {
-				rep.problem("%s: could not be extracted: %v", name, err)
 			}
 		}
 		entries[name] = e
@@ -266,61 +246,198 @@ func short(h string) string {
 	return h
 }
 
-// Extract verifies an archive while writing its files (the host's files, the snapshot, the
-// reports) under dir, which must be empty or absent; it is created 0700. Links are recreated as
-// links (read later through the confined reader, they never lead out). A damaged archive is an
-// error, and dir is removed.
-func Extract(r io.Reader, ids []age.Identity, dir string) (*Report, error) {
+// ExtractOptions choose what Extract writes.
+type ExtractOptions struct {
+	// Only, when not empty, lists the archive folders to write ("snapshot/", "files/"); the
+	// rest is verified but not written.
+	Only []string
+}
+
+func (o ExtractOptions) wants(name string) bool {
+	if len(o.Only) == 0 {
+		return true
+	}
+	for _, p := range o.Only {
+		if name == strings.TrimSuffix(p, "/") || strings.HasPrefix(name, strings.TrimSuffix(p, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Extract verifies an archive, then writes its files (the host's files, the snapshot, the
+// reports) under dir, which must be empty or absent; it is created 0700.
+//
+// Nothing is written before the whole archive has verified, and then each entry is written only
+// as the verified manifest describes it: a regular item at most its manifest's size and with its
+// manifest's SHA-256 (checked again as it is written, since the file is read twice), a link as a
+// link (read later through the confined reader, it never leads out), nothing the manifest does
+// not list. Runs of zeros become holes, so a huge sparse file costs no disk; the space the
+// manifest's sizes need must be free first. On any error dir is removed.
+func Extract(src io.ReadSeeker, ids []age.Identity, dir string, opt ExtractOptions) (*Report, error) {
+	rep, err := Verify(src, ids)
+	if err == nil && !rep.OK() {
+		err = fmt.Errorf("the archive did not verify (%d problems, first: %s); nothing was extracted", len(rep.Problems), first(rep.Problems))
+	}
+	if err != nil {
+		return rep, err
+	}
+	items := map[string]Item{}
+	var need int64
+	for _, it := range rep.Manifest.Items {
+		if it.ArchivePath == "" || !opt.wants(it.ArchivePath) {
+			continue
+		}
+		items[it.ArchivePath] = it
+		if it.How != HowLink {
+			need += it.Size
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
+		return rep, fmt.Errorf("create %s: %w", dir, err)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) > 0 {
-		return nil, fmt.Errorf("extract into %s: the folder is not empty", dir)
+		return rep, fmt.Errorf("extract into %s: the folder is not empty", dir)
 	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", dir, err)
+	if free, ok := freeSpace(dir); ok && need > free {
+		os.RemoveAll(dir)
+		return rep, fmt.Errorf("extracting needs up to %d bytes and %s has %d free: set TMPDIR to a folder on a larger disk", need, dir, free)
 	}
-	defer root.Close()
-	store := func(h *tar.Header, data io.Reader) error {
-		name := path.Clean(strings.TrimPrefix(h.Name, "/"))
-		if !filepath.IsLocal(name) {
-			return fmt.Errorf("unsafe name %q", h.Name)
-		}
-		switch h.Typeflag {
-		case tar.TypeDir:
-			return root.MkdirAll(name, 0o700)
-		case tar.TypeSymlink:
-			if err := root.MkdirAll(path.Dir(name), 0o700); err != nil {
-				return err
-			}
-			return root.Symlink(h.Linkname, name)
-		}
-		if err := root.MkdirAll(path.Dir(name), 0o700); err != nil {
-			return err
-		}
-		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(f, data)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil && !h.ModTime.IsZero() {
-			root.Chtimes(name, h.ModTime, h.ModTime)
-		}
-		return err
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		os.RemoveAll(dir)
+		return rep, fmt.Errorf("read the archive again to extract it: %w", err)
 	}
-	rep, err := walk(r, ids, store)
-	if err == nil && !rep.OK() {
-		err = fmt.Errorf("the archive did not verify (%d problems, first: %s)", len(rep.Problems), first(rep.Problems))
-	}
-	if err != nil {
+	if err := extract(src, ids, dir, items); err != nil {
 		os.RemoveAll(dir)
 		return rep, err
 	}
 	return rep, nil
+}
+
+// extract writes the entries that items list, as they list them.
+func extract(src io.Reader, ids []age.Identity, dir string, items map[string]Item) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	defer root.Close()
+	zr, _, closeZ, err := open(src, ids)
+	if err != nil {
+		return err
+	}
+	defer closeZ()
+	tr := tar.NewReader(zr)
+	buf := make([]byte, 1<<16)
+	done := 0
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("the archive changed after it was verified: %w", err)
+		}
+		name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+		if h.Typeflag == tar.TypeDir {
+			continue // folders are made as their files need them
+		}
+		it, ok := items[name]
+		if !ok {
+			continue // not wanted, or the archive's own records
+		}
+		if !filepath.IsLocal(name) {
+			return fmt.Errorf("unsafe name %q in the archive", h.Name)
+		}
+		if err := root.MkdirAll(path.Dir(name), 0o700); err != nil {
+			return fmt.Errorf("extract %s: %w", name, err)
+		}
+		switch {
+		case it.How == HowLink:
+			if h.Typeflag != tar.TypeSymlink || h.Linkname != it.Link {
+				return fmt.Errorf("%s: the archive changed after it was verified (not the link its manifest records)", name)
+			}
+			if err := root.Symlink(h.Linkname, name); err != nil {
+				return fmt.Errorf("extract %s: %w", name, err)
+			}
+		case h.Typeflag == tar.TypeReg && h.Size == it.Size:
+			if err := writeSparse(root, name, io.LimitReader(tr, it.Size), it, buf); err != nil {
+				return err
+			}
+			if !h.ModTime.IsZero() {
+				root.Chtimes(name, h.ModTime, h.ModTime)
+			}
+		default:
+			return fmt.Errorf("%s: the archive changed after it was verified (type %q, %d bytes; the manifest says %s, %d bytes)", name, h.Typeflag, h.Size, it.How, it.Size)
+		}
+		delete(items, name)
+		done++
+	}
+	if len(items) > 0 {
+		return fmt.Errorf("the archive changed after it was verified: %d items are missing", len(items))
+	}
+	return nil
+}
+
+// writeSparse writes one regular item, leaving holes for blocks of zeros, and checks its digest.
+func writeSparse(root *os.Root, name string, r io.Reader, it Item, buf []byte) error {
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("extract %s: %w", name, err)
+	}
+	h := sha256.New()
+	var n int64
+	for {
+		k, rerr := io.ReadFull(r, buf)
+		if k > 0 {
+			h.Write(buf[:k])
+			if allZero(buf[:k]) {
+				_, err = f.Seek(int64(k), io.SeekCurrent)
+			} else {
+				_, err = f.Write(buf[:k])
+			}
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("extract %s: %w", name, err)
+			}
+			n += int64(k)
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			f.Close()
+			return fmt.Errorf("extract %s: %w", name, rerr)
+		}
+	}
+	if err := f.Truncate(n); err != nil {
+		f.Close()
+		return fmt.Errorf("extract %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("extract %s: %w", name, err)
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); n != it.Size || sum != it.SHA256 {
+		return fmt.Errorf("%s: the archive changed after it was verified (%d bytes, SHA-256 %s; the manifest says %d, %s)", name, n, short(sum), it.Size, short(it.SHA256))
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// freeSpace is how many bytes an unprivileged writer may still put on dir's file system.
+func freeSpace(dir string) (int64, bool) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return int64(st.Bavail) * int64(st.Bsize), true
 }
 
 func first(s []string) string {
