@@ -302,6 +302,7 @@ func (s *scanner) readFile(p string) ([]byte, hostfs.Stat, bool) {
 		return nil, st, false
 	}
 	f.Close()
+	s.inv.FilesRead++
 	data, err := s.fs.ReadFile(p, fileLimit)
 	if err != nil {
 		if errors.Is(err, hostfs.ErrTooLarge) {

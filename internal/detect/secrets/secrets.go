@@ -227,6 +227,7 @@ type Inventory struct {
 	Items      []Item    `json:"items"`
 	NotCovered []string  `json:"not_covered,omitempty"` // what could not be read, and why
 	Rules      string    `json:"rules"`                 // the rule sets used
+	FilesRead  int       `json:"files_read"`            // files the readers opened
 }
 
 // Counts tells how many items of each kind.
