@@ -85,8 +85,9 @@ type svgDot struct {
 }
 
 type svgTick struct {
-	X     int
-	Label string
+	X      int
+	Label  string
+	Anchor string
 }
 
 type svgMark struct {
@@ -134,7 +135,14 @@ func (r *Report) svg() svgTimeline {
 	}
 	for i := 0; i <= 4; i++ {
 		t := lo.Add(time.Duration(float64(hi.Sub(lo)) * float64(i) / 4))
-		s.Ticks = append(s.Ticks, svgTick{X: x(t), Label: t.UTC().Format("01-02 15:04")})
+		anchor := "middle"
+		switch {
+		case i == 0:
+			anchor = "start"
+		case i == 4:
+			anchor = "end"
+		}
+		s.Ticks = append(s.Ticks, svgTick{X: x(t), Label: t.UTC().Format("01-02 15:04"), Anchor: anchor})
 		if !hi.After(lo) {
 			break
 		}

@@ -106,7 +106,13 @@ func STIX(r *report.Report) (*stix2.Bundle, error) {
 		return []stix2.STIXOption{stix2.OptionCreated(ts), stix2.OptionModified(ts), stix2.OptionCreatedBy(ident.ID)}
 	}
 	var rels []stix2.STIXObject
+	related := map[string]bool{}
 	relate := func(kind stix2.RelationshipType, src, dst stix2.Identifier) error {
+		if k := string(src) + string(kind) + string(dst); related[k] {
+			return nil
+		} else {
+			related[k] = true
+		}
 		rel, err := stix2.NewRelationship(kind, src, dst, stix2.OptionCreated(ts), stix2.OptionModified(ts), stix2.OptionCreatedBy(ident.ID))
 		if err != nil {
 			return fmt.Errorf("relationship %s %s %s: %w", src, kind, dst, err)
