@@ -246,7 +246,9 @@ func (b *openBurst) finish() Burst {
 	return out
 }
 
-func (b Burst) guessing() bool { return b.Attempts >= BurstMin || b.Accounts >= SprayAccounts && b.Attempts >= SprayAccounts }
+func (b Burst) guessing() bool {
+	return b.Attempts >= BurstMin || b.Accounts >= SprayAccounts && b.Attempts >= SprayAccounts
+}
 
 // Prefix24 returns the /24 (IPv4) or /64 (IPv6) network of an address, "" if it is not one:
 // guessing from one address and a login from its neighbour are the same actor more often than
