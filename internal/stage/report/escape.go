@@ -2,46 +2,26 @@ package report
 
 import (
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 )
 
-// Visible makes a string from the host safe to show: control characters (ESC above all), the
-// invisible format characters that reorder or hide text (bidirectional overrides, zero-width
-// characters) and bytes that are not UTF-8 are written as escapes, line breaks as "\n", and the
-// result is cut to max bytes (0: no cut).
+// Visible makes a string from the host safe to show (textsafe.Escape: control characters,
+// ESC above all, bytes that are not UTF-8, the characters that reorder or break text become
+// visible escapes) and cuts the result to max bytes (0: no cut).
 func Visible(s string, max int) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(" ")
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-		if max > 0 && b.Len() > max {
-			out := b.String()
-			cut := max
-			for cut > 0 && !utf8.RuneStart(out[cut]) {
-				cut--
-			}
-			return out[:cut] + "…"
-		}
+	out := textsafe.Escape(s)
+	if max <= 0 || len(out) <= max {
+		return out
 	}
-	return b.String()
+	cut := max
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return out[:cut] + "…"
 }
 
 // mdSpecial are the characters Markdown (CommonMark, GitHub's tables) gives a meaning to
