@@ -18,6 +18,9 @@ type DpkgPackage struct {
 	Version   string // as written, with epoch ("1:9.2p1-2+deb12u3")
 	Status    string // the whole Status field: "install ok installed"
 	MultiArch string // Multi-Arch: same, foreign, allowed, no ("" when absent)
+	// Source is the source package it was built from ("" when it has the package's own name),
+	// and SourceVersion the source's version when it differs from Version (a binNMU).
+	Source, SourceVersion string
 	Conffiles []Conffile
 	Line      int // line where the stanza starts
 }
@@ -30,6 +33,18 @@ func (p DpkgPackage) State() string {
 		return ""
 	}
 	return f[len(f)-1]
+}
+
+// SourceName is the source package the package was built from, and its version.
+func (p DpkgPackage) SourceName() (name, version string) {
+	name, version = p.Source, p.SourceVersion
+	if name == "" {
+		name = p.Name
+	}
+	if version == "" {
+		version = p.Version
+	}
+	return name, version
 }
 
 // InfoName is the base name dpkg gives the package's files under /var/lib/dpkg/info:
@@ -136,6 +151,10 @@ func ParseDpkgStatus(r io.Reader, fn func(DpkgPackage), bad func(LineError)) err
 			cur.Status = v
 		case "multi-arch":
 			cur.MultiArch = v
+		case "source":
+			name, ver, _ := strings.Cut(v, " ")
+			cur.Source = name
+			cur.SourceVersion = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(ver), "("), ")")
 		}
 		return true
 	})

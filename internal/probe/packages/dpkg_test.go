@@ -23,6 +23,15 @@ func TestParseDpkgStatus(t *testing.T) {
 		bad  int
 	}{
 		{
+			name: "source package, with and without its own version (binNMU)",
+			in: "Package: openssh-server\nStatus: install ok installed\nSource: openssh\nVersion: 1:9.2p1-2+deb12u3\n\n" +
+				"Package: libfoo1\nStatus: install ok installed\nSource: foo (1.0-1)\nVersion: 1.0-1+b2\n",
+			want: []DpkgPackage{
+				{Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Status: "install ok installed", Source: "openssh", Line: 1},
+				{Name: "libfoo1", Version: "1.0-1+b2", Status: "install ok installed", Source: "foo", SourceVersion: "1.0-1", Line: 6},
+			},
+		},
+		{
 			name: "two stanzas with description and conffiles",
 			in: "Package: openssh-server\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\n" +
 				"Multi-Arch: foreign\nVersion: 1:9.2p1-2+deb12u3\nConffiles:\n /etc/ssh/moduli " + moduli + "\n" +
