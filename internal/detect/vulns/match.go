@@ -8,9 +8,9 @@ import (
 // Match is one known vulnerability of an installed package.
 type Match struct {
 	Package   Installed `json:"package"`
-	ID        string    `json:"id"`      // the record: DSA-5724-1, DEBIAN-CVE-2024-6387, GHSA-...
-	CVEs      []string  `json:"cves"`    // the CVE ids it stands for
-	Fixed     string    `json:"fixed"`   // the first version with the fix ("" when none is known)
+	ID        string    `json:"id"`       // the record: DSA-5724-1, DEBIAN-CVE-2024-6387, GHSA-...
+	CVEs      []string  `json:"cves"`     // the CVE ids it stands for
+	Fixed     string    `json:"fixed"`    // the first version with the fix ("" when none is known)
 	Severity  string    `json:"severity"` // the record's own word, when it has one
 	Summary   string    `json:"summary"`
 	Records   []string  `json:"records,omitempty"` // other records naming the same CVEs for this package

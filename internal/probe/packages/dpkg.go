@@ -21,8 +21,8 @@ type DpkgPackage struct {
 	// Source is the source package it was built from ("" when it has the package's own name),
 	// and SourceVersion the source's version when it differs from Version (a binNMU).
 	Source, SourceVersion string
-	Conffiles []Conffile
-	Line      int // line where the stanza starts
+	Conffiles             []Conffile
+	Line                  int // line where the stanza starts
 }
 
 // State is the last word of the Status field: installed, config-files, half-configured,
