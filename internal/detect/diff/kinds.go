@@ -3,6 +3,8 @@ package diff
 import (
 	"fmt"
 	"strings"
+
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 )
 
 // kind describes how one kind of host state is compared.
@@ -128,6 +130,8 @@ var kinds = []*kind{
 		path: col("target")},
 }
 
+var logs = catalog.Get("logs")
+
 // compareFiles compares two records of the same path. Directories differ only by type, mode
 // and owner (their size and times change with their content); logs (unhashed, under /var/log)
 // only when they shrink, change owner or mode, or are replaced: growth is what logs do.
@@ -157,7 +161,7 @@ func compareFiles(a, b map[string]string) []string {
 			if a["sha256"] != b["sha256"] {
 				diff("size")
 			}
-		} else if strings.HasPrefix(a["path"], "/var/log/") {
+		} else if logs.Covers(a["path"]) {
 			if atoi(b["size"]) < atoi(a["size"]) {
 				out = append(out, "size")
 			}
@@ -189,40 +193,9 @@ func atoi(s string) int64 {
 	return n
 }
 
-// area groups file changes by the part of the system they touch, most sensitive first.
-type area struct {
-	name     string
-	rank     int
-	prefixes []string
-}
-
-var areas = []area{
-	{"boot and kernel", 1, []string{"/boot/", "/lib/modules/", "/usr/lib/modules/", "/etc/modules", "/etc/modprobe.d/", "/etc/modules-load.d/"}},
-	{"loader and PAM", 2, []string{"/etc/ld.so.", "/etc/pam.d/", "/etc/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib64/security/", "/lib/security/", "/usr/lib/security/"}},
-	{"accounts and access", 3, []string{"/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers", "/etc/ssh/"}},
-	{"system programs", 4, []string{"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/usr/libexec/"}},
-	{"services and schedules", 5, []string{"/etc/cron", "/var/spool/cron/", "/var/spool/at", "/etc/systemd/", "/usr/lib/systemd/", "/lib/systemd/", "/etc/init.d/", "/etc/rc.local", "/etc/rc", "/etc/update-motd.d/", "/etc/udev/", "/usr/lib/udev/", "/etc/apt/apt.conf.d/"}},
-	{"shell start-up", 6, []string{"/etc/profile", "/etc/bash.bashrc", "/etc/environment", "/etc/zsh/"}},
-	{"libraries", 7, []string{"/lib/", "/lib32/", "/lib64/", "/usr/lib/", "/usr/lib32/", "/usr/lib64/", "/usr/local/lib/"}},
-	{"temporary and shared memory", 8, []string{"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"}},
-	{"web content", 9, []string{"/var/www/", "/srv/"}},
-	{"configuration", 10, []string{"/etc/"}},
-	{"homes", 11, []string{"/root/", "/home/"}},
-	{"package database", 12, []string{"/var/lib/dpkg/", "/var/lib/rpm/", "/usr/lib/sysimage/rpm/"}},
-	{"logs", 13, []string{"/var/log/"}},
-}
-
-// AreaOf names the part of the system a host path belongs to, and its rank.
+// AreaOf names the part of the system a host path belongs to, and its rank (the catalog's
+// areas: lower is more sensitive).
 func AreaOf(p string) (string, int) {
-	for _, a := range areas {
-		for _, pre := range a.prefixes {
-			if strings.HasPrefix(p, pre) || p+"/" == pre {
-				return a.name, a.rank
-			}
-		}
-	}
-	if strings.Contains(p, "/.ssh/") {
-		return "accounts and access", 3
-	}
-	return "other files", 14
+	a := catalog.AreaOf(p)
+	return a.Name, a.Rank
 }

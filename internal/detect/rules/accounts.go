@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
+
+var passwdPath, shadowPath, groupPath = catalog.Path("passwd"), catalog.Path("shadow"), catalog.Path("group")
 
 var (
 	ruleUID0 = rule(Rule{ID: "accounts.uid0", Severity: finding.Critical,
@@ -36,18 +39,18 @@ var serviceAccounts = map[string]bool{"daemon": true, "bin": true, "sys": true, 
 
 func (s *state) accounts() error {
 	for _, u := range s.users {
-		ev := []string{fmt.Sprintf("/etc/passwd line %d: %s uid %d gid %d home %s shell %s", u.PasswdEntry, u.Name, u.UID, u.GID, u.Home, u.Shell),
+		ev := []string{fmt.Sprintf(passwdPath+" line %d: %s uid %d gid %d home %s shell %s", u.PasswdEntry, u.Name, u.UID, u.GID, u.Home, u.Shell),
 			fmt.Sprintf("password %s%s", u.Password, algText(u.HashAlg))}
 		newAcct := s.hasBaseline() && s.changedSubject("account", "user "+u.Name+" ")
 		switch {
 		case u.UID == 0 && u.Name != "root":
-			s.add(ruleUID0, finding.Finding{Path: "/etc/passwd", User: u.Name, Evidence: ev, New: newAcct, Time: s.passwdTime(),
+			s.add(ruleUID0, finding.Finding{Path: passwdPath, User: u.Name, Evidence: ev, New: newAcct, Time: s.passwdTime(),
 				Title: fmt.Sprintf("account %s has user id 0 (root)", u.Name)})
 		}
 		if u.Password == "empty" {
 			// Anyone may log in as an account with a login shell and no password: a back door,
 			// whoever set it.
-			s.add(ruleEmptyPassword, finding.Finding{Path: "/etc/shadow", User: u.Name, Evidence: ev, New: newAcct, Time: s.shadowTime(),
+			s.add(ruleEmptyPassword, finding.Finding{Path: shadowPath, User: u.Name, Evidence: ev, New: newAcct, Time: s.shadowTime(),
 				Strong: u.LoginShell, Title: fmt.Sprintf("account %s has an empty password", u.Name)})
 		}
 		if serviceAccounts[u.Name] && u.UID != 0 {
@@ -63,19 +66,19 @@ func (s *state) accounts() error {
 				if !u.LoginShell {
 					t = s.shadowTime()
 				}
-				s.add(ruleSystemShell, finding.Finding{Path: "/etc/passwd", User: u.Name, Evidence: ev, New: newAcct, Time: t,
+				s.add(ruleSystemShell, finding.Finding{Path: passwdPath, User: u.Name, Evidence: ev, New: newAcct, Time: t,
 					Title: fmt.Sprintf("service account %s has %s", u.Name, strings.Join(what, " and "))})
 			}
 		} else if u.UID >= 1000 && u.UID < 60000 && u.LoginShell && !s.hasBaseline() {
 			// Without a baseline, an account whose home appeared well after the host was set up
 			// is a new account.
 			if h := s.file(u.Home); h.Type == "dir" && s.afterSetup(max(h.Btime, h.Ctime*boolInt(h.Btime == 0))) {
-				s.add(ruleNewAccount, finding.Finding{Path: "/etc/passwd", User: u.Name, Evidence: append(ev, "home folder created "+stamp(max(h.Btime, h.Ctime*boolInt(h.Btime == 0)))+", after the host was set up ("+stamp(s.setupTime())+")"),
+				s.add(ruleNewAccount, finding.Finding{Path: passwdPath, User: u.Name, Evidence: append(ev, "home folder created "+stamp(max(h.Btime, h.Ctime*boolInt(h.Btime == 0)))+", after the host was set up ("+stamp(s.setupTime())+")"),
 					Time: stampRFC(max(h.Btime, h.Ctime*boolInt(h.Btime == 0))), Title: fmt.Sprintf("account %s was added after the host was set up", u.Name)})
 			}
 		} else if u.UID > 0 && u.UID < 1000 && u.Password == "set" && u.LoginShell {
 			// Other system accounts (postgres, git, ...) may have a shell for su; a password too is unusual.
-			s.add(ruleSystemShell, finding.Finding{Path: "/etc/shadow", User: u.Name, Severity: finding.Medium, Evidence: ev, New: newAcct, Time: s.shadowTime(),
+			s.add(ruleSystemShell, finding.Finding{Path: shadowPath, User: u.Name, Severity: finding.Medium, Evidence: ev, New: newAcct, Time: s.shadowTime(),
 				Title: fmt.Sprintf("system account %s (uid %d) has a password and a login shell", u.Name, u.UID)})
 		}
 	}
@@ -91,12 +94,12 @@ func algText(a string) string {
 
 // passwdTime is when the account list last changed.
 func (s *state) passwdTime() string {
-	return changeTime(s.file("/etc/passwd"))
+	return changeTime(s.file(passwdPath))
 }
 
 // shadowTime is when the password file last changed.
 func (s *state) shadowTime() string {
-	return changeTime(s.file("/etc/shadow"))
+	return changeTime(s.file(shadowPath))
 }
 
 // setupTime is when the host was set up: the birth (or change) time of /etc/machine-id,

@@ -178,16 +178,16 @@ func (s *state) baselineChanges() error {
 		switch c.Kind {
 		case "account":
 			f.User = subjectName(c.Subject, "user ")
-			f.Time = changeTime(s.file("/etc/passwd"))
+			f.Time = changeTime(s.file(passwdPath))
 			if len(c.Fields) == 1 && c.Fields[0] == "hash_fp" {
-				f.Time = changeTime(s.file("/etc/shadow"))
+				f.Time = changeTime(s.file(shadowPath))
 			}
 		case "group":
 			f.User = addedMembers(c)
 			if f.User == "" {
 				f.User = subjectName(c.Subject, "group ")
 			}
-			f.Time = changeTime(s.file("/etc/group"))
+			f.Time = changeTime(s.file(groupPath))
 		}
 		if c.Kind == "file" {
 			if t := atoi64(c.After["ctime"]); t != 0 {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
@@ -87,7 +88,7 @@ func (s *state) setuid() error {
 			ev = append(ev, "identical to "+name)
 			sev, strong = finding.Critical, f.UID == 0 && f.Mode&0o4000 != 0
 		}
-		if inTmp(f.Path) || hiddenDir(f.Path) || strings.HasPrefix(f.Path, "/home/") || strings.HasPrefix(f.Path, "/var/www/") {
+		if inTmp(f.Path) || hiddenDir(f.Path) || homesAndWeb.Covers(f.Path) {
 			sev = finding.Critical
 		}
 		bits := "setuid"
@@ -173,7 +174,7 @@ func (s *state) copyOfPackaged(sha string) string {
 
 func (s *state) implants() error {
 	// Executables in temporary folders.
-	where := "type = 'file' AND ((mode & 73) != 0 OR format = 'elf') AND (path LIKE '/tmp/%' OR path LIKE '/var/tmp/%' OR path LIKE '/dev/shm/%' OR path LIKE '/run/shm/%')"
+	where := "type = 'file' AND ((mode & 73) != 0 OR format = 'elf') AND " + likeAny("path", temporary.Locations()...)
 	var tmp []snapshot.File
 	if err := snapshot.Each(s.in.Cur, where, nil, func(f snapshot.File) error {
 		tmp = append(tmp, f)
@@ -210,7 +211,7 @@ func (s *state) implants() error {
 	where = "type = 'file' AND ((mode & 73) != 0 OR format = 'elf')"
 	return snapshot.Each(s.in.Cur, where, nil, func(f snapshot.File) error {
 		base := path.Base(f.Path)
-		if masquerades(base) || (serviceNames[base] && (inTmp(f.Path) || hiddenDir(f.Path) || strings.HasPrefix(f.Path, "/var/www/") || strings.HasPrefix(f.Path, "/home/"))) {
+		if masquerades(base) || (serviceNames[base] && (inTmp(f.Path) || hiddenDir(f.Path) || homesAndWeb.Covers(f.Path))) {
 			s.add(ruleMasquerade, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Severity: finding.High, Strong: masquerades(base) && f.Format == "elf",
 				Time: changeTime(f), New: s.fileNew(f.Path), Title: "program " + f.Path + " is named like " + map[bool]string{true: "a kernel thread", false: "a system service"}[masquerades(base)]})
 			return nil
@@ -249,8 +250,8 @@ func severityFor(f snapshot.File) finding.Severity {
 // tmpGroup names the folder that a temporary file belongs to: the first level below the
 // temporary folder.
 func tmpGroup(p string) string {
-	for _, d := range tmpDirs {
-		if strings.HasPrefix(p, d) {
+	for _, l := range temporary.Locations() {
+		if d := l.Path; strings.HasPrefix(p, d) {
 			rest := strings.TrimPrefix(p, d)
 			if i := strings.IndexByte(rest, '/'); i >= 0 {
 				return d + rest[:i]
@@ -265,7 +266,7 @@ func (s *state) tmpExecutable(f snapshot.File) {
 	ev := fileEvidence(f)
 	sev := finding.Medium
 	switch {
-	case f.Format == "elf" && (strings.HasPrefix(f.Path, "/dev/shm/") || strings.HasPrefix(f.Path, "/run/shm/")):
+	case f.Format == "elf" && sharedMemory.Covers(f.Path):
 		sev = finding.Critical
 	case f.Format == "elf", hiddenDir(f.Path) || strings.HasPrefix(path.Base(f.Path), "."):
 		sev = finding.High
@@ -381,20 +382,25 @@ func (s *state) indicators() error {
 	return nil
 }
 
-// persistencePlace reports whether a file is one of the places that make code run again:
-// schedules, services, boot and login scripts, hooks.
-func persistencePlace(p string) bool {
-	for _, d := range []string{"/etc/cron", "/var/spool/cron/", "/var/spool/at", "/etc/systemd/", "/usr/lib/systemd/", "/lib/systemd/",
-		"/etc/init.d/", "/etc/rc.local", "/etc/profile", "/etc/bash.bashrc", "/etc/update-motd.d/", "/etc/apt/apt.conf.d/",
-		"/etc/udev/rules.d/", "/etc/xdg/autostart/"} {
-		if strings.HasPrefix(p, d) {
-			return true
+// reruns are the places that make code run again: schedules, services, boot and login
+// scripts, hooks.
+var reruns = catalog.Where(catalog.Runs)
+
+// startupNames are the names of the home start-up files that run again (.bashrc, .profile,
+// ...): wherever they are (a skeleton copied into new homes, a home no account names), code in
+// them is meant to run at a login.
+var startupNames = func() map[string]bool {
+	out := map[string]bool{}
+	for _, l := range reruns.Locations() {
+		if l.InHomes() && !strings.Contains(l.Rel(), "/") {
+			out[l.Rel()] = true
 		}
 	}
-	b := path.Base(p)
-	return strings.Contains(p, "/.config/systemd/") || strings.Contains(p, "/.config/autostart/") ||
-		b == ".bashrc" || b == ".profile" || b == ".bash_profile" || b == ".bash_login" || b == ".zshrc"
-}
+	return out
+}()
+
+// persistencePlace reports whether a file is one of the places that make code run again.
+func persistencePlace(p string) bool { return reruns.Covers(p) || startupNames[path.Base(p)] }
 
 func isHistory(p string) bool {
 	return strings.HasSuffix(p, "_history") || strings.HasSuffix(p, "/.history")

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
@@ -33,16 +34,9 @@ var (
 )
 
 // execDirs are where a modified or unowned executable is most dangerous.
-var execDirs = []string{"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/libexec/", "/usr/lib/openssh/", "/usr/local/bin/", "/usr/local/sbin/"}
+var execDirs = catalog.Where(catalog.Exec)
 
-func underAny(p string, dirs []string) bool {
-	for _, d := range dirs {
-		if strings.HasPrefix(p, d) {
-			return true
-		}
-	}
-	return false
-}
+var boot = catalog.Get("boot")
 
 // critical reports whether a modified packaged file is a program, library, PAM or kernel module.
 func criticalFile(f snapshot.File) bool {
@@ -50,13 +44,13 @@ func criticalFile(f snapshot.File) bool {
 	switch {
 	case f.Format == "elf":
 		return true
-	case underAny(f.Path, execDirs) && f.Mode&0o111 != 0:
+	case execDirs.Covers(f.Path) && f.Mode&0o111 != 0:
 		return true
 	case strings.HasSuffix(base, ".so") || strings.Contains(base, ".so."):
 		return true
 	case strings.HasSuffix(base, ".ko") || strings.HasSuffix(base, ".ko.xz") || strings.HasSuffix(base, ".ko.zst"):
 		return true
-	case strings.HasPrefix(f.Path, "/boot/"):
+	case boot.Covers(f.Path):
 		return true
 	}
 	return false
@@ -141,7 +135,8 @@ func commonDir(a, b string) string {
 // installation.
 func (s *state) digestLists() error {
 	times := map[string][2]int64{} // package -> ctime of .list, .md5sums
-	err := snapshot.Each(s.in.Cur, "path LIKE '/var/lib/dpkg/info/%' AND type = 'file' AND (path LIKE '%.md5sums' OR path LIKE '%.list')", nil, func(f snapshot.File) error {
+	info := catalog.Get("dpkg.info")
+	err := snapshot.Each(s.in.Cur, likeAny("path", info)+" AND type = 'file' AND (path LIKE '%.md5sums' OR path LIKE '%.list')", nil, func(f snapshot.File) error {
 		base := path.Base(f.Path)
 		name := strings.TrimSuffix(strings.TrimSuffix(base, ".md5sums"), ".list")
 		t := times[name]
@@ -161,7 +156,7 @@ func (s *state) digestLists() error {
 		if t[0] == 0 || t[1] == 0 || t[1]-t[0] <= slack {
 			continue
 		}
-		p := "/var/lib/dpkg/info/" + name + ".md5sums"
+		p := info.Dir() + "/" + name + ".md5sums"
 		f := s.file(p)
 		ev := append([]string{fmt.Sprintf("%s.md5sums changed %s, but %s.list (written at installation) %s", name, stamp(t[1]), name, stamp(t[0]))}, fileEvidence(f)...)
 		s.add(ruleDigestRewritten, finding.Finding{Path: p, Evidence: ev, Time: changeTime(f), New: s.fileNew(p),
@@ -175,7 +170,7 @@ func (s *state) unownedExecutables() error {
 	if len(s.owner) == 0 {
 		return nil // no package database: nothing to judge ownership by
 	}
-	where := "type = 'file' AND (mode & 73) != 0 AND (path LIKE '/usr/bin/%' OR path LIKE '/usr/sbin/%' OR path LIKE '/bin/%' OR path LIKE '/sbin/%')"
+	where := "type = 'file' AND (mode & 73) != 0 AND " + likeAny("path", locs("usr.bin", "usr.sbin", "bin", "sbin")...)
 	return snapshot.Each(s.in.Cur, where, nil, func(f snapshot.File) error {
 		if _, ok := s.owner[f.Path]; ok || s.divert[f.Path] || strings.Count(f.Path, "/") > 3 {
 			return nil

@@ -82,7 +82,7 @@ func (s *state) liveState() error {
 			suspicious = sev >= finding.Medium && !replaced
 		case inTmp(p.Exe):
 			sev := finding.High
-			if strings.HasPrefix(p.Exe, "/dev/shm/") || strings.HasPrefix(p.Exe, "/run/shm/") || hiddenDir(p.Exe) {
+			if sharedMemory.Covers(p.Exe) || hiddenDir(p.Exe) {
 				sev = finding.Critical
 			}
 			s.add(ruleTmpProcess, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: ev, Severity: sev,

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe/sudoers"
@@ -217,25 +218,20 @@ func (s *state) services() error {
 	return nil
 }
 
-// startupDirs are folders whose files run code; a file there that no package installed is
-// worth a look.
-// hookKind, when set, limits a folder to files that hold hooks of that kind (configuration
-// folders where most files only set options).
-var startupDirs = []struct{ dir, what, hookKind string }{
-	{"/etc/profile.d/", "login shell start-up script", ""},
-	{"/etc/update-motd.d/", "login message script (runs as root at every ssh login)", ""},
-	{"/etc/apt/apt.conf.d/", "APT configuration that runs commands at every apt run", "apt"},
-	{"/etc/dpkg/dpkg.cfg.d/", "dpkg configuration that runs commands at every package operation", "dpkg"},
-	{"/etc/udev/rules.d/", "udev rule that runs commands when a device appears", "udev"},
-	{"/etc/modules-load.d/", "list of kernel modules loaded at boot", ""},
-	{"/etc/ld.so.conf.d/", "library search path configuration", ""},
-	{"/etc/xdg/autostart/", "desktop autostart entry", ""},
-	{"/etc/sudoers.d/", "sudo rules", ""},
-	{"/etc/pam.d/", "PAM configuration", ""},
-	{"/etc/NetworkManager/dispatcher.d/", "network event script", ""},
-	{"/etc/network/if-up.d/", "network event script", ""},
-	{"/etc/X11/Xsession.d/", "X session start-up script", ""},
-}
+// startupDirs are folders whose files run code (the catalog's Unowned locations); a file there
+// that no package installed is worth a look. hookKind, when set, limits a folder to files that
+// hold hooks of that kind (configuration folders where most files only set options).
+var startupDirs = func() []struct{ id, dir, what, hookKind string } {
+	var out []struct{ id, dir, what, hookKind string }
+	for _, l := range catalog.With(catalog.Unowned) {
+		kind := ""
+		if l.Has(catalog.OnlyHooks) {
+			kind = strings.TrimPrefix(l.Record, "hooks:")
+		}
+		out = append(out, struct{ id, dir, what, hookKind string }{l.ID, l.Path, l.What, kind})
+	}
+	return out
+}()
 
 // generated are files that package scripts write (not listed in any package), whose content
 // other rules judge line by line (PAM lines: rule persistence.pam).
@@ -301,7 +297,7 @@ func (s *state) persistenceFiles() error {
 				title = d.what + " " + f.Path + " was changed from its package's version"
 				ev = append(ev, "belongs to package "+s.owner[f.Path])
 			}
-			if d.dir == "/etc/pam.d/" {
+			if d.id == "pam.d" {
 				r = rulePAM
 				if !changed {
 					sev = finding.Medium
@@ -373,7 +369,7 @@ func (s *state) hooks() error {
 		}
 	}
 	// PAM module files no package installed, where the system's modules live.
-	mods, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND path LIKE '%/security/pam_%.so' AND (path LIKE '/usr/lib/%' OR path LIKE '/lib/%' OR path LIKE '/usr/lib64/%' OR path LIKE '/lib64/%')")
+	mods, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND path LIKE '%/security/pam_%.so' AND "+likeAny("path", locs("usr.lib", "lib", "usr.lib64", "lib64")...))
 	if err != nil {
 		return err
 	}
@@ -413,7 +409,7 @@ func (s *state) modules() error {
 		}
 	}
 	// Module files no package installed.
-	kos, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND (path LIKE '/usr/lib/modules/%' OR path LIKE '/lib/modules/%') AND (path LIKE '%.ko' OR path LIKE '%.ko.xz' OR path LIKE '%.ko.zst' OR path LIKE '%.ko.gz')")
+	kos, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND "+likeAny("path", locs("modules.usr", "modules.lib")...)+" AND (path LIKE '%.ko' OR path LIKE '%.ko.xz' OR path LIKE '%.ko.zst' OR path LIKE '%.ko.gz')")
 	if err != nil {
 		return err
 	}
@@ -560,7 +556,7 @@ func (s *state) sshConfig() error {
 			for _, p := range strings.Fields(o.Value) {
 				if strings.HasPrefix(p, "/") && !strings.Contains(p, "%h") && !strings.Contains(p, "%u") && !strings.Contains(p, "%U") {
 					sev, why = finding.High, "every account's keys are read from "+p
-				} else if strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "/etc/ssh/") && !strings.HasPrefix(p, "%h") {
+				} else if strings.HasPrefix(p, "/") && !catalog.Get("ssh.etc").Covers(p) && !strings.HasPrefix(p, "%h") {
 					sev, why = finding.Medium, "keys are read from "+p+", outside the home folders"
 				}
 			}

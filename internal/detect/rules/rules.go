@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/detect/diff"
@@ -105,7 +106,8 @@ var ruleNested = rule(Rule{ID: "info.nested-root", Severity: finding.Info,
 // findNested finds folders that hold another system: a dpkg status file or os-release not at
 // the host's own place.
 func (s *state) findNested() error {
-	q := "SELECT path FROM files WHERE type = 'file' AND (path LIKE '%/var/lib/dpkg/status' OR path LIKE '%/usr/lib/os-release') AND path NOT IN ('/var/lib/dpkg/status', '/usr/lib/os-release')"
+	status := catalog.Path("dpkg.status")
+	q := "SELECT path FROM files WHERE type = 'file' AND (path LIKE '%" + status + "' OR path LIKE '%/usr/lib/os-release') AND path NOT IN ('" + status + "', '/usr/lib/os-release')"
 	rows, err := s.in.Cur.DB().Query(q)
 	if err != nil {
 		return err
@@ -117,7 +119,7 @@ func (s *state) findNested() error {
 		if err := rows.Scan(&p); err != nil {
 			return err
 		}
-		root := strings.TrimSuffix(strings.TrimSuffix(p, "/var/lib/dpkg/status"), "/usr/lib/os-release")
+		root := strings.TrimSuffix(strings.TrimSuffix(p, status), "/usr/lib/os-release")
 		if root != "" && !seen[root] {
 			seen[root] = true
 			s.nested = append(s.nested, root)
@@ -342,16 +344,44 @@ func excerpt(text string, n int) []string {
 	return out
 }
 
-// tmpDirs are where intruders stage tools: writable by everyone, often memory-backed.
-var tmpDirs = []string{"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/var/run/shm/"}
+// temporary are where intruders stage tools: writable by everyone, often memory-backed.
+var temporary = catalog.NewSet(catalog.OfKind(catalog.Temp))
 
-func inTmp(p string) bool {
-	for _, d := range tmpDirs {
-		if strings.HasPrefix(p, d) {
+// sharedMemory are the temporary folders that live in memory only.
+var sharedMemory = catalog.NewSet([]*catalog.Location{catalog.Get("dev.shm"), catalog.Get("run.shm"), catalog.Get("var.run.shm")})
+
+// homesAndWeb are where accounts and web applications write: no place for a system program.
+var homesAndWeb = catalog.NewSet([]*catalog.Location{catalog.Get("home.users"), catalog.Get("www")})
+
+func inTmp(p string) bool { return temporary.Covers(p) && !isTempDir(p) }
+
+// isTempDir reports whether p is a temporary folder itself.
+func isTempDir(p string) bool {
+	for _, l := range temporary.Locations() {
+		if p == l.Dir() {
 			return true
 		}
 	}
 	return false
+}
+
+// likeAny is a SQL condition selecting the values of column col below one of some locations
+// (their literal prefix).
+func likeAny(col string, locs ...*catalog.Location) string {
+	var or []string
+	for _, l := range locs {
+		or = append(or, col+" LIKE '"+strings.ReplaceAll(l.Prefix(), "'", "''")+"%'")
+	}
+	return "(" + strings.Join(or, " OR ") + ")"
+}
+
+// locs gets catalog locations by id.
+func locs(ids ...string) []*catalog.Location {
+	out := make([]*catalog.Location, len(ids))
+	for i, id := range ids {
+		out[i] = catalog.Get(id)
+	}
+	return out
 }
 
 // hiddenDir reports whether a path has a folder whose name starts with a dot (not the file
@@ -366,15 +396,11 @@ func hiddenDir(p string) bool {
 	return false
 }
 
-// systemArea reports whether a path is in the system's own folders (not homes, not /tmp).
-func systemArea(p string) bool {
-	for _, d := range []string{"/usr/", "/etc/", "/lib", "/bin/", "/sbin/", "/boot/", "/opt/", "/var/lib/", "/var/spool/", "/var/cache/", "/srv/", "/var/www/"} {
-		if strings.HasPrefix(p, d) {
-			return true
-		}
-	}
-	return false
-}
+// systemFolders are the system's own folders (not homes, not /tmp).
+var systemFolders = catalog.Where(catalog.System)
+
+// systemArea reports whether a path is in the system's own folders.
+func systemArea(p string) bool { return systemFolders.Covers(p) }
 
 // pointsOutside reports whether a command line runs something from a temporary or hidden place.
 func pointsOutside(cmd string) (string, bool) {

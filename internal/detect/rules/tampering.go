@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
@@ -33,12 +34,14 @@ var (
 		Action: "Treat the file as recent (its change time); find what else changed at that time."})
 )
 
-// logFiles whose emptying matters.
-var watchedLogs = []string{"/var/log/auth.log", "/var/log/secure", "/var/log/syslog", "/var/log/messages",
-	"/var/log/kern.log", "/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog", "/var/log/audit/audit.log"}
+// watchedLogs are the logs whose emptying matters.
+var watchedLogs = catalog.With(catalog.Watch)
+
+var wtmp = catalog.Path("log.wtmp")
 
 func (s *state) tampering() error {
-	for _, p := range watchedLogs {
+	for _, l := range watchedLogs {
+		p := l.Path
 		f := s.file(p)
 		if f.Type != "file" || f.Size != 0 {
 			continue
@@ -50,7 +53,7 @@ func (s *state) tampering() error {
 				Time: stampRFC(f.Mtime), New: s.fileNew(p), Title: p + " was emptied"})
 			continue
 		}
-		if p == "/var/log/wtmp" && s.sessionsSeen() {
+		if p == wtmp && s.sessionsSeen() {
 			s.add(ruleLogEmptied, finding.Finding{Path: p, Severity: finding.Medium, Evidence: append([]string{"wtmp is empty while the authentication logs show logins"}, fileEvidence(f)...),
 				Time: stampRFC(f.Mtime), Title: "wtmp (login records) is empty while logins were logged"})
 		}
@@ -70,12 +73,15 @@ func (s *state) tampering() error {
 	return s.fileTimes()
 }
 
+var rootHome, userHomes = catalog.Get("home.root"), catalog.Get("home.users")
+
+// homeUser names the account whose home holds p (root, or the folder's name below /home).
 func homeUser(p string) string {
-	if strings.HasPrefix(p, "/root/") {
+	if strings.HasPrefix(p, rootHome.Path) {
 		return "root"
 	}
-	if strings.HasPrefix(p, "/home/") {
-		return strings.SplitN(strings.TrimPrefix(p, "/home/"), "/", 2)[0]
+	if rest, ok := strings.CutPrefix(p, userHomes.Path); ok {
+		return strings.SplitN(rest, "/", 2)[0]
 	}
 	return ""
 }
@@ -87,16 +93,14 @@ func (s *state) sessionsSeen() bool {
 }
 
 // timeAreas are where a back-dated file matters.
-var timeAreas = []string{"/etc/cron", "/var/spool/cron/", "/etc/systemd/", "/etc/init.d/", "/etc/rc.local", "/etc/profile.d/",
-	"/etc/update-motd.d/", "/usr/bin/", "/usr/sbin/", "/usr/local/", "/usr/lib/systemd/", "/etc/ld.so.preload", "/etc/pam.d/",
-	"/etc/sudoers.d/", "/etc/ssh/", "/var/www/", "/root/.ssh/", "/etc/apt/apt.conf.d/", "/etc/udev/rules.d/", "/etc/modules-load.d/"}
+var timeAreas = catalog.Where(catalog.Backdate)
 
 // fileTimes flags files no package installed, in places that decide what runs, whose
 // modification time is older than their birth (a copy made with preserved times, or a time set
 // back), and, with a baseline, files added since it that claim to be older than it.
 func (s *state) fileTimes() error {
 	return snapshot.Each(s.in.Cur, "type = 'file'", nil, func(f snapshot.File) error {
-		if !underAny(f.Path, timeAreas) && !inTmp(f.Path) {
+		if !timeAreas.Covers(f.Path) && !inTmp(f.Path) {
 			return nil
 		}
 		if _, owned := s.owner[f.Path]; owned {
@@ -115,7 +119,7 @@ func (s *state) fileTimes() error {
 			// so without a baseline this is a hint, not an alarm, except for programs and
 			// scripts in places that run them.
 			sev := finding.Low
-			if (f.Mode&0o111 != 0 || f.Format != "") && underAny(f.Path, timeAreas) {
+			if (f.Mode&0o111 != 0 || f.Format != "") && timeAreas.Covers(f.Path) {
 				sev = finding.Medium
 			}
 			s.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),

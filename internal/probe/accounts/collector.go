@@ -5,16 +5,17 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
 )
 
 // Host paths of the account databases.
-const (
-	PasswdPath = "/etc/passwd"
-	GroupPath  = "/etc/group"
-	ShadowPath = "/etc/shadow"
+var (
+	PasswdPath = catalog.Path("passwd")
+	GroupPath  = catalog.Path("group")
+	ShadowPath = catalog.Path("shadow")
 )
 
 // readLimit bounds every account file read (a real passwd of 100 000 accounts is ~10 MiB).

@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/base/version"
@@ -319,53 +319,16 @@ func loadReuse(r *snapshot.Reader) (map[string]filescan.Previous, error) {
 	return out, nil
 }
 
-// contentDirs are folders whose (small, text) files are kept whole for diffs.
-var contentDirs = []string{
-	"/etc/cron.d/", "/etc/cron.hourly/", "/etc/cron.daily/", "/etc/cron.weekly/", "/etc/cron.monthly/",
-	"/var/spool/cron/", "/var/spool/anacron/", "/etc/systemd/", "/usr/lib/systemd/system/", "/lib/systemd/system/",
-	"/usr/local/lib/systemd/", "/etc/init.d/", "/etc/profile.d/", "/etc/pam.d/", "/etc/security/", "/etc/sudoers.d/",
-	"/etc/ssh/sshd_config.d/", "/etc/ld.so.conf.d/", "/etc/update-motd.d/", "/etc/apt/apt.conf.d/",
-	"/etc/apt/sources.list.d/", "/etc/udev/rules.d/", "/etc/modules-load.d/", "/etc/modprobe.d/",
-	"/etc/nginx/", "/etc/apache2/", "/etc/httpd/", "/etc/xinetd.d/", "/etc/default/",
-}
-
-// contentFiles are single files kept whole.
-var contentFiles = map[string]bool{
-	"/etc/crontab": true, "/etc/anacrontab": true, "/etc/rc.local": true, "/etc/profile": true,
-	"/etc/bash.bashrc": true, "/etc/environment": true, "/etc/pam.conf": true, "/etc/sudoers": true,
-	"/etc/ssh/sshd_config": true, "/etc/ld.so.preload": true, "/etc/ld.so.conf": true, "/etc/passwd": true,
-	"/etc/group": true, "/etc/hosts": true, "/etc/resolv.conf": true, "/etc/nsswitch.conf": true,
-	"/etc/hosts.allow": true, "/etc/hosts.deny": true, "/etc/apt/sources.list": true, "/etc/modules": true,
-	"/etc/fstab": true, "/etc/inittab": true, "/etc/login.defs": true, "/etc/securetty": true,
-}
-
-var homeFiles = map[string]bool{".bashrc": true, ".profile": true, ".bash_profile": true, ".bash_login": true,
-	".bash_logout": true, ".zshrc": true, ".zprofile": true, ".cshrc": true, ".tcshrc": true, ".login": true}
+// kept are the places whose (small, text) files are kept whole for diffs.
+var kept = catalog.Where(catalog.Keep)
 
 // KeepContent says whether a file's text is kept for diffs: small configuration that decides what
-// runs, who gets in and with which rights. Secrets are never kept: shadow files, private keys and
-// certificate keys are excluded outright, and kept texts are redacted (filescan.Redact).
+// runs, who gets in and with which rights (the catalog's Keep locations). Secrets are never kept:
+// shadow files, private keys and certificate keys are excluded outright, and kept texts are
+// redacted (filescan.Redact).
 func KeepContent(p string, size int64) bool {
-	base := path.Base(p)
-	if strings.Contains(base, "shadow") || strings.HasSuffix(base, ".key") || strings.HasSuffix(base, "_key") ||
-		strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") || strings.HasSuffix(base, ".pem") ||
-		strings.Contains(p, "/private/") || strings.HasSuffix(base, ".p12") || strings.HasSuffix(base, ".keytab") {
+	if catalog.LooksSecret(p) {
 		return false
 	}
-	if contentFiles[p] {
-		return true
-	}
-	for _, d := range contentDirs {
-		if strings.HasPrefix(p, d) {
-			return true
-		}
-	}
-	dir := path.Dir(p)
-	if homeFiles[base] && (dir == "/root" || path.Dir(dir) == "/home") {
-		return true
-	}
-	if strings.HasPrefix(base, "authorized_keys") || strings.Contains(p, "/.config/systemd/") || strings.Contains(p, "/.config/autostart/") {
-		return true
-	}
-	return false
+	return kept.Covers(p)
 }

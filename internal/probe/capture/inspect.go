@@ -4,13 +4,21 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/detect/indicator"
 	"github.com/nowwhat/nowwhat/internal/detect/webshell"
 )
 
 // webDirs hold web content, where web shells are looked for.
-var webDirs = []string{"/var/www/", "/srv/", "/usr/share/nginx/html/", "/var/lib/tomcat", "/opt/"}
+var webDirs = catalog.Where(catalog.Served)
+
+// inspected are scripts and configuration that decide what runs, homes' start-up files and
+// histories: their content is scanned for attack patterns.
+var inspected = catalog.Where(catalog.Inspect)
+
+// temporary are the folders writable by everyone.
+var temporary = catalog.NewSet(catalog.OfKind(catalog.Temp))
 
 // webExt are the extensions a web server may execute (plus images, which polyglots hide in).
 var webExt = map[string]bool{".php": true, ".phtml": true, ".php3": true, ".php4": true, ".php5": true, ".php7": true,
@@ -23,18 +31,6 @@ var tmpExt = map[string]bool{"": true, ".sh": true, ".bash": true, ".py": true, 
 	".phtml": true, ".jsp": true, ".conf": true, ".cfg": true, ".json": true, ".ini": true, ".txt": true, ".yml": true,
 	".yaml": true, ".service": true, ".timer": true, ".desktop": true, ".cron": true, ".x": true, ".elf": true, ".bin": true}
 
-// scriptDirs hold scripts and configuration that decide what runs.
-var scriptDirs = []string{"/etc/cron", "/var/spool/cron/", "/var/spool/at", "/var/spool/anacron/", "/etc/systemd/",
-	"/usr/local/lib/systemd/", "/etc/init.d/", "/etc/rc", "/etc/profile", "/etc/bash.bashrc", "/etc/environment",
-	"/etc/update-motd.d/", "/etc/apt/apt.conf.d/", "/etc/udev/rules.d/", "/etc/ld.so.preload", "/etc/modprobe.d/",
-	"/etc/pam.d/", "/etc/sudoers", "/etc/ssh/", "/usr/local/bin/", "/usr/local/sbin/", "/etc/xinetd.d/", "/etc/zsh/"}
-
-// homeFilesInspected are a home's start-up files and histories.
-var homeFilesInspected = map[string]bool{".bashrc": true, ".profile": true, ".bash_profile": true, ".bash_login": true,
-	".bash_logout": true, ".zshrc": true, ".zprofile": true, ".zshenv": true, ".bash_history": true, ".zsh_history": true,
-	".sh_history": true, ".ash_history": true, ".history": true, ".python_history": true, ".mysql_history": true,
-	".psql_history": true, ".rc": true, ".cshrc": true, ".tcshrc": true}
-
 // Inspect says whether a file's content is scanned for attack patterns: web content in web
 // roots, everything in temporary folders, scripts and configuration that decide what runs,
 // homes' start-up files and histories, and users' systemd units and autostart entries.
@@ -44,36 +40,13 @@ func Inspect(p string, size int64) bool {
 		// unpacked trees are not worth the time.
 		return size <= 512<<10 && tmpExt[strings.ToLower(path.Ext(p))]
 	}
-	for _, d := range webDirs {
-		if strings.HasPrefix(p, d) && webExt[strings.ToLower(path.Ext(p))] {
-			return true
-		}
-	}
-	for _, d := range scriptDirs {
-		if strings.HasPrefix(p, d) {
-			return true
-		}
-	}
-	base := path.Base(p)
-	dir := path.Dir(p)
-	if homeFilesInspected[base] && (dir == "/root" || path.Dir(dir) == "/home" || isHomeLike(dir)) {
+	if webExt[strings.ToLower(path.Ext(p))] && webDirs.Covers(p) {
 		return true
 	}
-	return strings.Contains(p, "/.config/systemd/") || strings.Contains(p, "/.config/autostart/") || strings.HasSuffix(p, "/.ssh/rc")
+	return inspected.Covers(p)
 }
 
-func isHomeLike(dir string) bool {
-	return strings.HasPrefix(dir, "/var/lib/") || strings.HasPrefix(dir, "/var/www") || strings.HasPrefix(dir, "/srv/")
-}
-
-func inTmpDir(p string) bool {
-	for _, d := range []string{"/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/"} {
-		if strings.HasPrefix(p, d) {
-			return true
-		}
-	}
-	return false
-}
+func inTmpDir(p string) bool { return temporary.Covers(p) }
 
 // inspector scans content for attack patterns and puts what it finds into the sink.
 func inspector(sink snapshot.Sink) func(string, []byte) {
@@ -88,12 +61,7 @@ func inspector(sink snapshot.Sink) func(string, []byte) {
 		}
 		ext := strings.ToLower(path.Ext(p))
 		webLang := webExt[ext] && ext != "" && ext != ".txt" && ext != ".py" && ext != ".pl" && ext != ".rb"
-		inWeb := false
-		for _, d := range webDirs {
-			if strings.HasPrefix(p, d) {
-				inWeb = true
-			}
-		}
+		inWeb := webDirs.Covers(p)
 		// Web shells: server-side pages in web roots (any of the web extensions), and pages
 		// dropped in temporary folders.
 		if inWeb || webLang {

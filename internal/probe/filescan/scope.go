@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
@@ -27,19 +28,16 @@ var shallow = map[string]int{
 	".nvm": 1, ".vscode-server": 1, ".local/share/containers": 1, ".local/share/Trash": 1,
 }
 
-// DefaultScope is where files matter for judging a host: system binaries and libraries, /etc,
-// /boot, admin and user homes (dot files and folders), cron spools, web roots, /opt, /srv, the
-// package database, and the usual staging places of intruders; logs are recorded unhashed.
+// DefaultScope is where files matter for judging a host (the catalog's Walk locations): system
+// binaries and libraries, /etc, /boot, admin and user homes (dot files and folders), cron
+// spools, web roots, /opt, /srv, the package database, and the usual staging places of
+// intruders; logs are recorded unhashed.
 func DefaultScope() []Rule {
 	var r []Rule
-	for _, p := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/etc", "/boot",
-		"/opt", "/srv", "/var/www", "/var/spool/cron", "/var/spool/anacron", "/var/spool/at",
-		"/var/spool/incron", "/var/lib/dpkg/info", "/var/lib/dpkg/status", "/var/lib/rpm",
-		"/usr/lib/sysimage/rpm", "/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/var/lib/systemd/linger"} {
-		r = append(r, Rule{Path: p, Hash: true})
+	for _, l := range catalog.With(catalog.Walk) {
+		r = append(r, Rule{Path: l.Dir(), Hash: !l.Has(catalog.NoHash),
+			Home: l.Kind == catalog.Home && !l.Has(catalog.Homes), Homes: l.Kind == catalog.Home && l.Has(catalog.Homes)})
 	}
-	r = append(r, Rule{Path: "/root", Hash: true, Home: true}, Rule{Path: "/home", Hash: true, Homes: true},
-		Rule{Path: "/var/log", Hash: false})
 	return r
 }
 

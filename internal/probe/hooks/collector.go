@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
@@ -82,6 +83,35 @@ func (r *run) files(dir string) []string {
 	return out
 }
 
+// places lists the files of the catalog locations recorded as rec, in the catalog's order: each
+// file, the files of each folder, then each account's own (home-relative ones), home by home.
+// keep, when set, filters the names found in folders.
+func (r *run) places(rec string, keep func(name string) bool) []string {
+	var out []string
+	var inHomes []*catalog.Location
+	for _, l := range catalog.Recorded(rec) {
+		switch {
+		case l.Has(catalog.Live) && !r.env.Live:
+		case l.InHomes():
+			inHomes = append(inHomes, l)
+		case l.IsFolder():
+			for _, p := range r.files(l.Dir()) {
+				if keep == nil || keep(path.Base(p)) {
+					out = append(out, p)
+				}
+			}
+		default:
+			out = append(out, l.Path)
+		}
+	}
+	for _, a := range r.env.Homes() {
+		for _, l := range inHomes {
+			out = append(out, l.InHome(a.Home))
+		}
+	}
+	return out
+}
+
 func (c hooksCollector) Collect(ctx context.Context, env *probe.Env) error {
 	r := &run{c: c, env: env, seen: map[[3]string]bool{}}
 	steps := []func(){r.preload, r.ldconf, r.pam, r.apt, r.dpkg, r.udev, r.motd, r.profile}
@@ -95,7 +125,7 @@ func (c hooksCollector) Collect(ctx context.Context, env *probe.Env) error {
 }
 
 func (r *run) preload() {
-	const p = "/etc/ld.so.preload"
+	p := catalog.Path("ld.preload")
 	for _, it := range ParsePreload(r.read(p)) {
 		r.put("preload", p, it.Value, it.Line)
 	}
@@ -130,7 +160,7 @@ func (r *run) ldconf() {
 			}
 		}
 	}
-	walk("/etc/ld.so.conf", 0)
+	walk(catalog.Path("ld.conf"), 0)
 }
 
 var errTooDeep = errors.New("includes nested too deep, not followed")
@@ -175,8 +205,11 @@ func glob(fsys *hostfs.FS, pattern string) []string {
 
 func (r *run) pam() {
 	seen := map[string]bool{}
-	for _, dir := range []string{"/etc/pam.d", "/usr/lib/pam.d"} {
-		for _, p := range r.files(dir) {
+	for _, l := range catalog.Recorded("hooks:pam") {
+		if !l.IsFolder() {
+			continue
+		}
+		for _, p := range r.files(l.Dir()) {
 			// A service file in /etc/pam.d hides the vendor one of the same name.
 			if seen[path.Base(p)] {
 				continue
@@ -185,7 +218,11 @@ func (r *run) pam() {
 			r.pamFile(p, false)
 		}
 	}
-	r.pamFile("/etc/pam.conf", true)
+	for _, l := range catalog.Recorded("hooks:pam") {
+		if !l.IsFolder() {
+			r.pamFile(l.Path, true) // pam.conf: each line names its service
+		}
+	}
 }
 
 func (r *run) pamFile(p string, withService bool) {
@@ -219,13 +256,7 @@ func aptIgnored(name string) bool {
 }
 
 func (r *run) apt() {
-	files := []string{"/etc/apt/apt.conf"}
-	for _, p := range r.files("/etc/apt/apt.conf.d") {
-		if !aptIgnored(path.Base(p)) {
-			files = append(files, p)
-		}
-	}
-	for _, p := range files {
+	for _, p := range r.places("hooks:apt", func(name string) bool { return !aptIgnored(name) }) {
 		data := r.read(p)
 		if data == nil {
 			continue
@@ -241,8 +272,7 @@ func (r *run) apt() {
 }
 
 func (r *run) dpkg() {
-	files := append([]string{"/etc/dpkg/dpkg.cfg"}, r.files("/etc/dpkg/dpkg.cfg.d")...)
-	for _, p := range files {
+	for _, p := range r.places("hooks:dpkg", nil) {
 		for _, it := range ParseDpkgCfg(r.read(p)) {
 			r.put("dpkg", p, Redact(it.Value), it.Line)
 		}
@@ -250,13 +280,7 @@ func (r *run) dpkg() {
 }
 
 // udevDirs are the folders of udev rules, highest precedence first.
-func udevDirs(live bool) []string {
-	d := []string{"/etc/udev/rules.d"}
-	if live {
-		d = append(d, "/run/udev/rules.d")
-	}
-	return append(d, "/usr/local/lib/udev/rules.d", "/usr/lib/udev/rules.d", "/lib/udev/rules.d")
-}
+func udevDirs(live bool) []string { return catalog.RecordedDirs("hooks:udev", live) }
 
 func (r *run) udev() {
 	seenDir := map[[2]uint64]bool{}
@@ -303,28 +327,15 @@ func (r *run) udev() {
 }
 
 func (r *run) motd() {
-	for _, p := range r.files("/etc/update-motd.d") {
+	for _, p := range r.places("hooks:motd", nil) {
 		if st, err := r.env.FS.Stat(p); err == nil && st.IsRegular() {
 			r.put("motd", p, p, 0)
 		}
 	}
 }
 
-// homeProfiles are the start-up files of a user's shell, relative to the home folder.
-var homeProfiles = []string{".bashrc", ".bash_profile", ".bash_login", ".profile", ".bash_logout",
-	".zshrc", ".zshenv", ".zprofile", ".zlogin", ".zlogout"}
-
 func (r *run) profile() {
-	files := []string{"/etc/profile"}
-	files = append(files, r.files("/etc/profile.d")...)
-	files = append(files, "/etc/bash.bashrc", "/etc/bashrc", "/etc/bash.bash_logout", "/etc/environment",
-		"/etc/zshenv", "/etc/zprofile", "/etc/zshrc", "/etc/zlogin", "/etc/zlogout")
-	files = append(files, r.files("/etc/zsh")...)
-	for _, a := range r.env.Homes() {
-		for _, f := range homeProfiles {
-			files = append(files, path.Join(a.Home, f))
-		}
-	}
+	files := r.places("hooks:profile", nil)
 	done := map[string]bool{}
 	for _, p := range files {
 		if done[p] {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
@@ -130,10 +131,10 @@ func clip(s string) string {
 // newestKernel is the highest version among /lib/modules/* and /boot/vmlinuz-*.
 func newestKernel(fs *hostfs.FS) string {
 	var vs []string
-	for _, dir := range []string{"/lib/modules", "/usr/lib/modules"} {
+	for _, dir := range catalog.Dirs("modules.lib", "modules.usr") {
 		vs = append(vs, fs.ReadDirNames(dir)...)
 	}
-	for _, n := range fs.ReadDirNames("/boot") {
+	for _, n := range fs.ReadDirNames(catalog.Dir("boot")) {
 		if v, ok := strings.CutPrefix(n, "vmlinuz-"); ok && v != "" {
 			vs = append(vs, v)
 		}

@@ -8,13 +8,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/base/sqlitefile"
 	"github.com/nowwhat/nowwhat/internal/probe"
 )
 
 // dnfHistory is where dnf (libdnf's "swdb") records every transaction.
-const dnfHistory = "/var/lib/dnf/history.sqlite"
+var dnfHistory = catalog.Path("log.dnf")
 
 // dnfActions names libdnf's TransactionItemAction codes.
 var dnfActions = map[int]string{1: "install", 2: "downgrade", 4: "install", 6: "upgrade", 8: "remove", 9: "reinstall"}

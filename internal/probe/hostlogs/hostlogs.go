@@ -14,10 +14,12 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"path"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
@@ -155,10 +157,7 @@ func subject(ev authlog.Event) string {
 
 // logFiles lists a log and its rotations (NAME, NAME.1, NAME.2.gz, ...), oldest first.
 func logFiles(fs *hostfs.FS, name string) []string {
-	dir, base := "/var/log", strings.TrimPrefix(name, "/var/log/")
-	if i := strings.LastIndexByte(base, '/'); i >= 0 {
-		dir, base = "/var/log/"+base[:i], base[i+1:]
-	}
+	dir, base := path.Dir(name), path.Base(name)
 	var rotated []string
 	for _, n := range fs.ReadDirNames(dir) {
 		if n == base || strings.HasPrefix(n, base+".") {
@@ -213,7 +212,7 @@ func openLog(fs *hostfs.FS, path string) (io.ReadCloser, error) {
 
 func (c Collector) dpkg(env *probe.Env, loc *time.Location) {
 	n := 0
-	for _, p := range logFiles(env.FS, "/var/log/dpkg.log") {
+	for _, p := range logFiles(env.FS, catalog.Path("log.dpkg")) {
 		rc, err := openLog(env.FS, p)
 		if err != nil {
 			env.Problem(c, p, err)
@@ -241,7 +240,7 @@ func (c Collector) dpkg(env *probe.Env, loc *time.Location) {
 }
 
 func (c Collector) apt(env *probe.Env, loc *time.Location) {
-	for _, p := range logFiles(env.FS, "/var/log/apt/history.log") {
+	for _, p := range logFiles(env.FS, catalog.Path("log.apt")) {
 		rc, err := openLog(env.FS, p)
 		if err != nil {
 			env.Problem(c, p, err)

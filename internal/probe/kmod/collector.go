@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
@@ -25,12 +26,24 @@ const maxConf = 1 << 20
 
 // confDirs lists folders of *.conf files of systemd-style configuration (modules-load.d,
 // modprobe.d), highest precedence first; /run is left out unless live.
-func confDirs(name string, live bool) []string {
-	d := []string{"/etc/" + name}
-	if live {
-		d = append(d, "/run/"+name)
+func confDirs(rec string, live bool) []string {
+	var d []string
+	for _, l := range catalog.Recorded(rec) {
+		if l.IsFolder() && (live || !l.Has(catalog.Live)) {
+			d = append(d, l.Dir())
+		}
 	}
-	return append(d, "/usr/local/lib/"+name, "/usr/lib/"+name, "/lib/"+name)
+	return d
+}
+
+// mainFile is the single file of a kind of module configuration (/etc/modules, modprobe.conf).
+func mainFile(rec string) string {
+	for _, l := range catalog.Recorded(rec) {
+		if !l.IsFolder() {
+			return l.Path
+		}
+	}
+	panic("kmod: the catalog has no single file recorded as " + rec)
 }
 
 type sink struct {
@@ -142,7 +155,7 @@ func (c modulesCollector) confFiles(env *probe.Env, dirs []string) []string {
 }
 
 func (c modulesCollector) autoload(env *probe.Env, s *sink) {
-	files := append([]string{"/etc/modules"}, c.confFiles(env, confDirs("modules-load.d", env.Live))...)
+	files := append([]string{mainFile("kernel_modules:autoload")}, c.confFiles(env, confDirs("kernel_modules:autoload", env.Live))...)
 	for i, p := range files {
 		data := c.read(env, p)
 		for _, e := range ParseModuleList(data, i == 0) {
@@ -152,7 +165,7 @@ func (c modulesCollector) autoload(env *probe.Env, s *sink) {
 }
 
 func (c modulesCollector) hooks(env *probe.Env, s *sink) {
-	files := append([]string{"/etc/modprobe.conf"}, c.confFiles(env, confDirs("modprobe.d", env.Live))...)
+	files := append([]string{mainFile("kernel_modules:hook")}, c.confFiles(env, confDirs("kernel_modules:hook", env.Live))...)
 	for _, p := range files {
 		data := c.read(env, p)
 		if data == nil {

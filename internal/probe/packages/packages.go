@@ -14,6 +14,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
@@ -54,9 +55,9 @@ func (c Collector) Collect(ctx context.Context, env *probe.Env) error {
 	return ctx.Err()
 }
 
-const (
-	dpkgStatus = "/var/lib/dpkg/status"
-	dpkgInfo   = "/var/lib/dpkg/info"
+var (
+	dpkgStatus = catalog.Path("dpkg.status")
+	dpkgInfo   = catalog.Dir("dpkg.info")
 )
 
 // badLines reports the first few malformed lines of one file as problems and counts the rest.
@@ -124,7 +125,7 @@ func (c Collector) collectDpkg(ctx context.Context, env *probe.Env) {
 // so a package's "/bin/ls" is matched with the recorded "/usr/bin/ls".
 func MergedUsr(fs *hostfs.FS) func(string) string {
 	alias := map[string]string{}
-	for _, d := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"} {
+	for _, d := range catalog.Dirs("bin", "sbin", "lib", "lib32", "lib64", "libx32") {
 		st, err := fs.Lstat(d)
 		if err != nil || !st.IsSymlink() {
 			continue
@@ -137,7 +138,7 @@ func MergedUsr(fs *hostfs.FS) func(string) string {
 			t = "/" + t
 		}
 		t = hostfs.Clean(t)
-		if strings.HasPrefix(t, "/usr/") {
+		if strings.HasPrefix(t, catalog.Path("usr")) {
 			alias[d] = t
 		}
 	}
@@ -243,7 +244,7 @@ func (c Collector) readList(env *probe.Env, p DpkgPackage, path string, summed m
 	}
 }
 
-const dpkgDiversions = "/var/lib/dpkg/diversions"
+var dpkgDiversions = catalog.Path("dpkg.diversions")
 
 // collectDiversions records dpkg-divert entries: the file at FROM now comes from the diverting
 // package, and the original moved to TO. They are PackageFile records with Alg "diverted",

@@ -10,6 +10,7 @@ import (
 	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver go-rpmdb opens rpmdb.sqlite with
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
@@ -18,10 +19,15 @@ import (
 // rpmDBs are where rpm keeps its database, in the order tried: the first one found is read.
 // Fedora keeps it under /usr/lib/sysimage/rpm with /var/lib/rpm a link to it; RHEL under
 // /var/lib/rpm. rpmdb.sqlite (rpm >= 4.16), Packages.db (NDB, SUSE), Packages (Berkeley DB).
-var rpmDBs = []string{
-	"/var/lib/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages.db", "/var/lib/rpm/Packages",
-	"/usr/lib/sysimage/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/Packages.db", "/usr/lib/sysimage/rpm/Packages",
-}
+var rpmDBs = func() []string {
+	var out []string
+	for _, dir := range catalog.RecordedDirs("packages:rpm", false) {
+		for _, name := range []string{"rpmdb.sqlite", "Packages.db", "Packages"} {
+			out = append(out, dir+"/"+name)
+		}
+	}
+	return out
+}()
 
 // errLinkedRPMDB is reported when the only rpm database found is reached through a link.
 var errLinkedRPMDB = errors.New("rpm database reached through a symbolic link: not read (the reader opens by path and could be led out of the root)")
@@ -84,7 +90,7 @@ func plainPath(fs *hostfs.FS, p string) (ok, viaLink bool, err error) {
 func (c Collector) collectRPM(ctx context.Context, env *probe.Env) {
 	db, found, err := findRPMDB(env.FS)
 	if err != nil {
-		env.Problem(c, "/var/lib/rpm", err)
+		env.Problem(c, catalog.Dir("rpm"), err)
 	}
 	if !found {
 		return

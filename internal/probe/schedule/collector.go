@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
@@ -114,16 +115,21 @@ func (c jobsCollector) crontab(env *probe.Env, p string, system bool, user strin
 }
 
 func (c jobsCollector) systemCrontabs(env *probe.Env) {
-	c.crontab(env, "/etc/crontab", true, "")
-	for _, p := range c.files(env, "/etc/cron.d") {
-		c.crontab(env, p, true, "")
+	for _, l := range catalog.Recorded("jobs:cron") {
+		if !l.IsFolder() {
+			c.crontab(env, l.Path, true, "")
+			continue
+		}
+		for _, p := range c.files(env, l.Dir()) {
+			c.crontab(env, p, true, "")
+		}
 	}
 }
 
 // userCrontabs reads the spool: /var/spool/cron/crontabs (Debian), /var/spool/cron/tabs (SUSE)
 // and the files directly in /var/spool/cron (RHEL), each named after its user.
 func (c jobsCollector) userCrontabs(env *probe.Env) {
-	for _, dir := range []string{"/var/spool/cron/crontabs", "/var/spool/cron/tabs", "/var/spool/cron"} {
+	for _, dir := range catalog.RecordedDirs("jobs:user-cron", env.Live) {
 		for _, p := range c.files(env, dir) {
 			c.crontab(env, p, false, path.Base(p))
 		}
@@ -131,7 +137,7 @@ func (c jobsCollector) userCrontabs(env *probe.Env) {
 }
 
 func (c jobsCollector) anacron(env *probe.Env) {
-	const p = "/etc/anacrontab"
+	p := catalog.Path("cron.anacrontab")
 	data := c.read(env, p)
 	if data == nil {
 		return
@@ -154,7 +160,7 @@ func (c jobsCollector) atJobs(env *probe.Env) {
 			names[a.UID] = a.Name
 		}
 	}
-	for _, dir := range []string{"/var/spool/cron/atjobs", "/var/spool/at"} {
+	for _, dir := range catalog.RecordedDirs("jobs:at", env.Live) {
 		for _, p := range c.files(env, dir) {
 			st, err := env.FS.Stat(p)
 			if err != nil {
@@ -226,8 +232,8 @@ func isDebian(fsys *hostfs.FS) bool {
 
 func (c jobsCollector) cronScripts(env *probe.Env) {
 	debian := isDebian(env.FS)
-	for _, period := range []string{"hourly", "daily", "weekly", "monthly"} {
-		dir := "/etc/cron." + period
+	for _, dir := range catalog.RecordedDirs("jobs:cron-script", env.Live) {
+		period := strings.TrimPrefix(path.Base(dir), "cron.") // /etc/cron.daily: daily
 		for _, p := range c.files(env, dir) {
 			if !RunPartsName(path.Base(p), debian) {
 				continue

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
@@ -130,7 +131,7 @@ func (c servicesCollector) sysv(env *probe.Env) {
 	type script struct{ name, path string }
 	var scripts []script
 	known := map[string]bool{}
-	for _, dir := range uniqueDirs(fsys, []string{"/etc/init.d", "/etc/rc.d/init.d"}) {
+	for _, dir := range uniqueDirs(fsys, catalog.RecordedDirs("services:sysv", env.Live)) {
 		ents, err := fsys.ReadDir(dir)
 		if err != nil {
 			if !hostfs.IsNotExist(err) {
@@ -151,7 +152,9 @@ func (c servicesCollector) sysv(env *probe.Env) {
 	strayed := map[string]bool{}
 	var rcDirs []string
 	for _, lvl := range []string{"S", "2", "3", "4", "5"} {
-		rcDirs = append(rcDirs, "/etc/rc"+lvl+".d", "/etc/rc.d/rc"+lvl+".d")
+		for _, d := range catalog.RecordedDirs("services:sysv-links", env.Live) {
+			rcDirs = append(rcDirs, strings.Replace(d, "?", lvl, 1)) // /etc/rc?.d: one folder per runlevel
+		}
 	}
 	for _, dir := range uniqueDirs(fsys, rcDirs) {
 		lvl := strings.TrimSuffix(strings.TrimPrefix(path.Base(dir), "rc"), ".d")
@@ -227,7 +230,7 @@ func initSummary(fsys *hostfs.FS, p string) string {
 // commands joined with " ; ".
 func (c servicesCollector) rcLocal(env *probe.Env) {
 	seen := map[[2]uint64]bool{}
-	for _, p := range []string{"/etc/rc.local", "/etc/rc.d/rc.local"} {
+	for _, p := range catalog.RecordedDirs("services:rc.local", env.Live) {
 		st, err := env.FS.Stat(p)
 		if err != nil {
 			if !hostfs.IsNotExist(err) {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
@@ -20,25 +21,12 @@ type UnitDir struct {
 // only describe the running system, so they are left out when live is false.
 func SystemDirs(live bool) []UnitDir {
 	var d []UnitDir
-	add := func(p string, runtime, gen bool) {
-		if runtime && !live {
-			return
+	for _, l := range catalog.Recorded("services:systemd") {
+		if l.Has(catalog.Live) && !live {
+			continue
 		}
-		d = append(d, UnitDir{Path: p, Generator: gen})
+		d = append(d, UnitDir{Path: l.Dir(), Generator: l.Has(catalog.Generated)})
 	}
-	add("/etc/systemd/system.control", false, false)
-	add("/run/systemd/system.control", true, false)
-	add("/run/systemd/transient", true, false)
-	add("/run/systemd/generator.early", true, true)
-	add("/etc/systemd/system", false, false)
-	add("/etc/systemd/system.attached", false, false)
-	add("/run/systemd/system", true, false)
-	add("/run/systemd/system.attached", true, false)
-	add("/run/systemd/generator", true, true)
-	add("/usr/local/lib/systemd/system", false, false)
-	add("/usr/lib/systemd/system", false, false)
-	add("/lib/systemd/system", false, false)
-	add("/run/systemd/generator.late", true, true)
 	return d
 }
 
@@ -47,26 +35,17 @@ func SystemDirs(live bool) []UnitDir {
 // systemd --user puts them.
 func UserDirs(home string, live bool) []UnitDir {
 	var d []UnitDir
-	add := func(p string, runtime, isHome bool) {
-		if runtime && !live {
-			return
+	for _, l := range catalog.Recorded("services:systemd-user") {
+		switch {
+		case l.Has(catalog.Live) && !live:
+		case l.InHomes():
+			if home != "" {
+				d = append(d, UnitDir{Path: l.InHome(home), Home: true})
+			}
+		default:
+			d = append(d, UnitDir{Path: l.Dir()})
 		}
-		if isHome && home == "" {
-			return
-		}
-		d = append(d, UnitDir{Path: p, Home: isHome})
 	}
-	add(path.Join(home, ".config/systemd/user.control"), false, true)
-	add(path.Join(home, ".config/systemd/user"), false, true)
-	add("/etc/xdg/systemd/user", false, false)
-	add("/etc/systemd/user", false, false)
-	add("/run/systemd/user", true, false)
-	add(path.Join(home, ".local/share/systemd/user"), false, true)
-	add("/usr/local/share/systemd/user", false, false)
-	add("/usr/share/systemd/user", false, false)
-	add("/usr/local/lib/systemd/user", false, false)
-	add("/usr/lib/systemd/user", false, false)
-	add("/lib/systemd/user", false, false)
 	return d
 }
 
@@ -529,7 +508,12 @@ func inUnitDirs(p string) bool {
 			return true
 		}
 	}
-	return strings.HasSuffix(dir, "/.config/systemd/user") || strings.HasSuffix(dir, "/.local/share/systemd/user")
+	for _, l := range catalog.Recorded("services:systemd-user") {
+		if l.InHomes() && strings.HasSuffix(dir, "/"+l.Rel()) {
+			return true
+		}
+	}
+	return false
 }
 
 func uniqSorted(s []string) []string {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
@@ -43,7 +44,7 @@ func (c Collector) Collect(ctx context.Context, env *probe.Env) error {
 	accts := env.Accounts
 	if len(accts) == 0 {
 		// No passwd to go by: root's keys are the ones that matter most.
-		accts = []probe.Account{{Name: "root", Home: "/root", Shell: "/bin/sh"}}
+		accts = []probe.Account{{Name: "root", Home: catalog.Dir("home.root"), Shell: "/bin/sh"}}
 	}
 	for _, a := range accts {
 		if err := ctx.Err(); err != nil {
@@ -157,7 +158,7 @@ func caFiles(cfg *Config) []string {
 		}
 		p := hostfs.Clean(args[0])
 		if strings.HasPrefix(args[0], "~") {
-			p = hostfs.Clean("/root" + strings.TrimPrefix(args[0], "~"))
+			p = hostfs.Clean(catalog.Dir("home.root") + strings.TrimPrefix(args[0], "~"))
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -231,7 +232,7 @@ func homeOf(name string, accounts []probe.Account) (string, bool) {
 		}
 	}
 	if name == "" {
-		return "/root", true
+		return catalog.Dir("home.root"), true
 	}
 	return "", false
 }

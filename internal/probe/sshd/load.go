@@ -8,15 +8,16 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
 
 // MainConfig is where sshd reads its configuration; relative Include paths are relative to
 // ConfigDir.
-const (
-	MainConfig = "/etc/ssh/sshd_config"
-	ConfigDir  = "/etc/ssh"
+var (
+	MainConfig = catalog.Path("sshd.config")
+	ConfigDir  = catalog.Dir("ssh.etc")
 )
 
 const (
@@ -103,7 +104,7 @@ func (l *configLoader) include(from string, d Directive, depth int, stack []stri
 		switch {
 		case strings.HasPrefix(p, "~"):
 			// sshd expands "~" for the user it runs as: root.
-			p = "/root" + strings.TrimPrefix(p, "~")
+			p = catalog.Dir("home.root") + strings.TrimPrefix(p, "~")
 		case !path.IsAbs(p):
 			p = ConfigDir + "/" + p
 		}

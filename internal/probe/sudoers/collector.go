@@ -7,13 +7,14 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
 )
 
 // MainPath is the sudoers file sudo reads first.
-const MainPath = "/etc/sudoers"
+var MainPath = catalog.Path("sudoers")
 
 const (
 	readLimit = 4 << 20 // per file; a real sudoers is a few KiB

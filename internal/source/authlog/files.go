@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
@@ -23,7 +24,7 @@ type LogFile struct {
 }
 
 // LogDir is where Files looks.
-const LogDir = "/var/log"
+var LogDir = catalog.Dir("logs")
 
 var families = [...]string{"auth.log", "secure"}
 

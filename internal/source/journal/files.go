@@ -7,11 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
 // Dirs are where journald keeps its files: persistent, then volatile.
-var Dirs = []string{"/var/log/journal", "/run/log/journal"}
+var Dirs = catalog.Dirs("log.journal", "log.journal.run")
 
 // IsJournalName reports whether a file name is one journald writes: name.journal (active),
 // name@….journal (archived) or name@….journal~ (set aside as corrupt or unclean).

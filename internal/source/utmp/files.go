@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
@@ -51,7 +52,7 @@ func Files(fs *hostfs.FS) []File {
 func ListFiles(fs *hostfs.FS) ([]File, error) {
 	var out []File
 	var listErr error
-	ents, err := fs.ReadDir("/var/log")
+	ents, err := fs.ReadDir(catalog.Dir("logs"))
 	if err != nil && !hostfs.IsNotExist(err) {
 		listErr = fmt.Errorf("list login records: %w", err)
 	}
@@ -77,7 +78,7 @@ func ListFiles(fs *hostfs.FS) ([]File, error) {
 			default:
 				continue
 			}
-			fam = append(fam, File{Path: path.Join("/var/log", n), Kind: kind, Rotation: rot, Supported: true})
+			fam = append(fam, File{Path: path.Join(catalog.Dir("logs"), n), Kind: kind, Rotation: rot, Supported: true})
 		}
 		sort.SliceStable(fam, func(i, j int) bool {
 			a, b := fam[i], fam[j]
@@ -103,15 +104,15 @@ func ListFiles(fs *hostfs.FS) ([]File, error) {
 		}
 		out = append(out, fam...)
 	}
-	utmp := "/run/utmp"
+	utmp := catalog.Path("log.utmp")
 	if !fs.Exists(utmp) {
-		utmp = "/var/run/utmp"
+		utmp = catalog.Path("log.utmp.old")
 	}
 	for _, f := range []File{
 		{Path: utmp, Kind: KindUtmp, Supported: true},
-		{Path: "/var/log/lastlog", Kind: KindLastlog, Supported: true},
-		{Path: "/var/lib/wtmpdb/wtmp.db", Kind: KindWtmpDB},
-		{Path: "/var/lib/lastlog/lastlog2.db", Kind: KindLastlog2},
+		{Path: catalog.Path("log.lastlog"), Kind: KindLastlog, Supported: true},
+		{Path: catalog.Path("log.wtmpdb"), Kind: KindWtmpDB},
+		{Path: catalog.Path("log.lastlog2"), Kind: KindLastlog2},
 	} {
 		if fs.Exists(f.Path) {
 			out = append(out, f)

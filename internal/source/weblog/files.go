@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
@@ -33,10 +34,10 @@ func (f LogFile) String() string {
 
 // logDirs are the folders where distributions put web server logs.
 var logDirs = [...]struct{ dir, server string }{
-	{"/var/log/nginx", ServerNginx},
-	{"/var/log/apache2", ServerApache},
-	{"/var/log/httpd", ServerApache},
-	{"/var/log/php-fpm", ServerFPM},
+	{catalog.Dir("log.nginx"), ServerNginx},
+	{catalog.Dir("log.apache2"), ServerApache},
+	{catalog.Dir("log.httpd"), ServerApache},
+	{catalog.Dir("log.php-fpm"), ServerFPM},
 }
 
 // Files lists the web server logs of the host, each log's rotations oldest first:
@@ -49,7 +50,7 @@ func Files(fs *hostfs.FS) []LogFile {
 		out = append(out, FilesIn(fs, d.dir, d.server)...)
 	}
 	var fpm []LogFile
-	for _, f := range list(fs, "/var/log", ServerFPM) {
+	for _, f := range list(fs, catalog.Dir("logs"), ServerFPM) {
 		base := path.Base(f.Family)
 		if strings.HasPrefix(base, "php") && strings.HasSuffix(base, "-fpm.log") {
 			f.Kind = KindFPM

@@ -26,6 +26,7 @@ import (
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
@@ -481,7 +482,7 @@ func (w *Writer) AddFile(step, hostPath, archivePath string, f *os.File, st host
 }
 
 // isLog reports a host path under /var/log: written while it is read, newest at its end.
-func isLog(p string) bool { return strings.HasPrefix(p, "/var/log/") }
+func isLog(p string) bool { return strings.HasPrefix(p, catalog.Path("logs")) }
 
 func joinErr(a, b string) string {
 	if a == "" {

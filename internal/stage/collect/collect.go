@@ -16,6 +16,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
@@ -438,9 +439,9 @@ func (c *collection) walk(ctx context.Context, d *hostfs.Dir, depth int, visit f
 	return true
 }
 
-// homes are the accounts' home folders (from the snapshot, else /root and /home/*).
+// homes are the accounts' home folders (from the snapshot, else root's and those of /home).
 func (c *collection) homes() []string {
-	set := map[string]bool{"/root": true}
+	set := map[string]bool{catalog.Dir("home.root"): true}
 	if c.cur != nil {
 		if users, err := snapshot.All[snapshot.User](c.cur, ""); err == nil {
 			for _, u := range users {
@@ -451,8 +452,9 @@ func (c *collection) homes() []string {
 			}
 		}
 	}
-	for _, n := range c.fs.ReadDirNames("/home") {
-		set["/home/"+n] = true
+	users := catalog.Dir("home.users")
+	for _, n := range c.fs.ReadDirNames(users) {
+		set[path.Join(users, n)] = true
 	}
 	var out []string
 	for h := range set {
@@ -462,18 +464,41 @@ func (c *collection) homes() []string {
 	return out
 }
 
-// histories are the shell and tool histories of each home.
-var histories = []string{".bash_history", ".zsh_history", ".sh_history", ".ash_history", ".history", ".python_history",
-	".mysql_history", ".psql_history", ".sqlite_history", ".node_repl_history", ".lesshst", ".viminfo", ".wget-hsts", ".local/share/fish/fish_history"}
+// collected lists the catalog's locations copied in the quick profile: logs (kind log) or
+// configuration (the rest), each place on the host, then the home-relative ones.
+func collected(logs bool) (places, inHomes []*catalog.Location) {
+	for _, l := range catalog.With(catalog.Collect) {
+		if (l.Kind == catalog.Log) != logs {
+			continue
+		}
+		if l.InHomes() {
+			inHomes = append(inHomes, l)
+		} else {
+			places = append(places, l)
+		}
+	}
+	return places, inHomes
+}
+
+// copyPlaces copies some catalog locations into a section: folders whole, files alone.
+func (c *collection) copyPlaces(ctx context.Context, section string, places []*catalog.Location, keep func(string, hostfs.Stat) (bool, string)) {
+	for _, l := range places {
+		if l.IsFolder() {
+			c.tree(ctx, section, l.Dir(), keep)
+		} else {
+			c.copyFile(section, l.Path)
+		}
+	}
+}
 
 // logs copies the logs (current and rotated, the journal's files, web server logs under
 // /var/log), the login records, and every account's histories.
 func (c *collection) logs(ctx context.Context) {
-	c.tree(ctx, "logs", "/var/log", nil)
-	c.copyFile("logs", "/var/run/utmp") // a dead host's record of who was logged in
+	places, inHomes := collected(true)
+	c.copyPlaces(ctx, "logs", places, nil)
 	for _, h := range c.homes() {
-		for _, n := range histories {
-			c.copyFile("logs", path.Join(h, n))
+		for _, l := range inHomes {
+			c.copyFile("logs", l.InHome(h))
 		}
 	}
 }
@@ -482,18 +507,14 @@ func (c *collection) logs(ctx context.Context) {
 // be encrypted), cron and at spools, the package database's status, and each account's start-up
 // files and SSH material. Private SSH host keys stay out unless asked.
 func (c *collection) config(ctx context.Context) {
-	c.tree(ctx, "config", "/etc", func(p string, st hostfs.Stat) (bool, string) {
-		if !c.opt.HostKeys && strings.HasPrefix(p, "/etc/ssh/ssh_host_") && strings.HasSuffix(p, "_key") {
+	hostKeys := catalog.Get("ssh.host-keys")
+	places, inHomes := collected(false)
+	c.copyPlaces(ctx, "config", places, func(p string, st hostfs.Stat) (bool, string) {
+		if !c.opt.HostKeys && hostKeys.Covers(p) {
 			return false, hostKeyNote
 		}
 		return true, ""
 	})
-	for _, d := range []string{"/var/spool/cron", "/var/spool/anacron", "/var/spool/at", "/etc/systemd/system", "/usr/local/etc"} {
-		c.tree(ctx, "config", d, nil)
-	}
-	for _, p := range []string{"/var/lib/dpkg/status", "/var/lib/dpkg/diversions", "/var/lib/dpkg/statoverride", "/boot/grub/grub.cfg"} {
-		c.copyFile("config", p)
-	}
 	for _, h := range c.homes() {
 		// Start-up files: every dotfile at the top of the home.
 		for _, n := range c.fs.ReadDirNames(h) {
@@ -503,8 +524,8 @@ func (c *collection) config(ctx context.Context) {
 				}
 			}
 		}
-		for _, d := range []string{".ssh", ".config/systemd/user", ".config/autostart", ".local/share/systemd"} {
-			c.tree(ctx, "config", path.Join(h, d), nil)
+		for _, l := range inHomes {
+			c.tree(ctx, "config", l.InHome(h), nil)
 		}
 	}
 }
@@ -514,7 +535,10 @@ func (c *collection) workPlaces(ctx context.Context) {
 	if c.opt.Profile != ProfileFull {
 		return
 	}
-	dirs := []string{"/tmp", "/var/tmp", "/dev/shm", "/var/www", "/srv", "/opt", "/usr/local", "/var/spool", "/root"}
+	var dirs []string
+	for _, l := range catalog.With(catalog.CollectFull) {
+		dirs = append(dirs, l.Dir())
+	}
 	dirs = append(dirs, c.homes()...)
 	for _, d := range dirs {
 		c.tree(ctx, "work", d, nil)

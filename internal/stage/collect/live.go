@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"sort"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/probe/live"
 )
@@ -50,7 +52,7 @@ func (c *collection) live(ctx context.Context) {
 		return
 	}
 	c.exes = map[int]bool{}
-	c.copyFile("live", "/run/utmp") // who is logged in now
+	c.copyFile("live", catalog.Path("log.utmp")) // who is logged in now
 	for _, name := range system {
 		data, err := readProc(procRoot + "/" + name)
 		if err != nil {
@@ -149,7 +151,7 @@ func (c *collection) process(pid int, table *bytes.Buffer) {
 	}
 	exe, _ := os.Readlink(dir + "/exe")
 	cwd, _ := os.Readlink(dir + "/cwd")
-	root, _ := os.Readlink(dir + "/root")
+	root, _ := os.Readlink(path.Join(dir, "root"))
 	c.w.AddBytes("live", arch+"/links.txt", host, []byte(fmt.Sprintf("exe\t%s\ncwd\t%s\nroot\t%s\n", exe, cwd, root)))
 	if _, deleted := live.ExeTarget(exe); deleted {
 		c.copyExe(pid, "the program's file was deleted: "+exe)

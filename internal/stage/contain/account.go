@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 )
 
 // LockUser locks an account: its password (a "!" before the hash, as usermod -L does), its
@@ -58,6 +60,9 @@ func accountLine(data []byte, name string) ([]string, bool) {
 	return nil, false
 }
 
+// The account files lock-user edits.
+var passwdFile, shadowFile = catalog.Path("passwd"), catalog.Path("shadow")
+
 func (l LockUser) Prepare(env *Env) (*Plan, error) {
 	if l.Name == "" || strings.ContainsAny(l.Name, ":\n/") {
 		return nil, fmt.Errorf("%q is not an account name", l.Name)
@@ -67,13 +72,13 @@ func (l LockUser) Prepare(env *Env) (*Plan, error) {
 			return nil, err
 		}
 	}
-	passwd, err := env.FS.ReadFile("/etc/passwd", 16<<20)
+	passwd, err := env.FS.ReadFile(passwdFile, 16<<20)
 	if err != nil {
 		return nil, err
 	}
 	pf, ok := accountLine(passwd, l.Name)
 	if !ok || len(pf) < 7 {
-		return nil, fmt.Errorf("no account %q in %s/etc/passwd", l.Name, strings.TrimSuffix(env.Root, "/"))
+		return nil, fmt.Errorf("no account %q in %s%s", l.Name, strings.TrimSuffix(env.Root, "/"), passwdFile)
 	}
 	if pf[2] == "0" && l.Name == "root" {
 		return nil, refuse("root is not locked: sudo, su and root's cron jobs need it. Stop root logins over SSH instead (PermitRootLogin no) and revoke root's keys (nowwhat contain revoke-key)")
@@ -81,13 +86,13 @@ func (l LockUser) Prepare(env *Env) (*Plan, error) {
 	if env.Live && (l.Name == env.Operator.User || l.Name == os.Getenv("SUDO_USER")) {
 		return nil, refuse("%s is your own account: locking it would lock you out. Lock it from another administrator's session", l.Name)
 	}
-	shadow, err := env.FS.ReadFile("/etc/shadow", 16<<20)
+	shadow, err := env.FS.ReadFile(shadowFile, 16<<20)
 	if err != nil {
-		return nil, fmt.Errorf("%w (reading /etc/shadow needs root)", err)
+		return nil, fmt.Errorf("%w (reading %s needs root)", err, shadowFile)
 	}
 	sf, ok := accountLine(shadow, l.Name)
 	if !ok || len(sf) < 8 {
-		return nil, fmt.Errorf("no line for %q in /etc/shadow", l.Name)
+		return nil, fmt.Errorf("no line for %q in %s", l.Name, shadowFile)
 	}
 	u := LockUndo{Name: l.Name, Expire: sf[7], Shell: pf[6], NologinPath: nologin(env)}
 	p := &Plan{}
@@ -140,7 +145,7 @@ func setAccount(env *Env, u LockUndo, lock bool) error {
 	}
 	defer unlock()
 	if u.AddedBang || u.SetExpire {
-		err := editAccountFile(env, "/etc/shadow", u.Name, func(f []string) ([]string, error) {
+		err := editAccountFile(env, shadowFile, u.Name, func(f []string) ([]string, error) {
 			if len(f) < 8 {
 				return nil, errors.New("short line")
 			}
@@ -165,7 +170,7 @@ func setAccount(env *Env, u LockUndo, lock bool) error {
 		}
 	}
 	if u.SetShell {
-		err := editAccountFile(env, "/etc/passwd", u.Name, func(f []string) ([]string, error) {
+		err := editAccountFile(env, passwdFile, u.Name, func(f []string) ([]string, error) {
 			if len(f) < 7 {
 				return nil, errors.New("short line")
 			}
@@ -190,7 +195,7 @@ func setAccount(env *Env, u LockUndo, lock bool) error {
 
 // setAccountNoLock reverses the shadow part of a lock while the lock file is already held.
 func setAccountNoLock(env *Env, u LockUndo) {
-	editAccountFile(env, "/etc/shadow", u.Name, func(f []string) ([]string, error) {
+	editAccountFile(env, shadowFile, u.Name, func(f []string) ([]string, error) {
 		if u.AddedBang && strings.HasPrefix(f[1], "!") {
 			f[1] = f[1][1:]
 		}

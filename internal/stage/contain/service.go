@@ -13,14 +13,15 @@ import (
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
 
 // unitDirs are where systemd looks for system units, most local first.
-var unitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
+var unitDirs = catalog.Dirs("systemd.etc", "systemd.run", "systemd.local", "systemd.lib", "systemd.usr")
 
 // maskDir is where a mask goes: a link to /dev/null, as systemctl mask makes it.
-const maskDir = "/etc/systemd/system"
+var maskDir = catalog.Dir("systemd.etc")
 
 // vital units are never stopped: the host, or every administrator's way in, would go with them.
 var vital = map[string]string{

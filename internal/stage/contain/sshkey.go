@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/probe"
 	"github.com/nowwhat/nowwhat/internal/probe/accounts"
 	"github.com/nowwhat/nowwhat/internal/probe/sshd"
@@ -55,7 +56,7 @@ func normFP(fp string) string {
 
 // keyFiles lists every authorized_keys file sshd would read for any account.
 func keyFiles(env *Env) ([]string, error) {
-	data, err := env.FS.ReadFile("/etc/passwd", 16<<20)
+	data, err := env.FS.ReadFile(catalog.Path("passwd"), 16<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +65,7 @@ func keyFiles(env *Env) ([]string, error) {
 	for _, e := range ents {
 		accts = append(accts, probe.Account{Name: e.Name, UID: e.UID, GID: e.GID, Home: e.Home, Shell: e.Shell})
 	}
-	cfg, _ := sshd.LoadConfig(context.Background(), env.FS, "/etc/ssh/sshd_config")
+	cfg, _ := sshd.LoadConfig(context.Background(), env.FS, sshd.MainConfig)
 	seen := map[string]bool{}
 	var out []string
 	for _, pat := range sshd.KeyFilePatterns(cfg) {
@@ -222,7 +223,7 @@ func operatorKey(env *Env) string {
 		return ""
 	}
 	needle := fmt.Sprintf(" from %s port %d ", op.Client.Addr(), op.Client.Port())
-	for _, log := range []string{"/var/log/auth.log", "/var/log/secure"} {
+	for _, log := range catalog.Paths("log.auth", "log.secure") {
 		f, err := env.FS.Open(log)
 		if err != nil {
 			continue

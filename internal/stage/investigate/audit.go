@@ -2,9 +2,11 @@ package investigate
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/source/auditlog"
 )
@@ -13,18 +15,19 @@ import (
 // commands, programs run under audit rules, module loads, and changes to auditing itself.
 func (v *investigation) auditLog() {
 	var files []string
-	names := v.fs.ReadDirNames("/var/log/audit")
+	dir := catalog.Dir("log.audit.dir")
+	names := v.fs.ReadDirNames(dir)
 	// audit.log.N are older the higher N is; audit.log is the newest.
 	for i := 99; i >= 1; i-- {
 		for _, n := range names {
 			if n == fmt.Sprintf("audit.log.%d", i) {
-				files = append(files, "/var/log/audit/"+n)
+				files = append(files, path.Join(dir, n))
 			}
 		}
 	}
 	for _, n := range names {
 		if n == "audit.log" {
-			files = append(files, "/var/log/audit/audit.log")
+			files = append(files, catalog.Path("log.audit"))
 		}
 	}
 	if len(files) == 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/detect/indicator"
 )
@@ -114,11 +115,11 @@ func clip(s string) string {
 
 // homeOwner guesses the account of a file in a home folder.
 func homeOwner(p string) string {
-	if strings.HasPrefix(p, "/root/") {
+	if strings.HasPrefix(p, catalog.Path("home.root")) {
 		return "root"
 	}
-	if strings.HasPrefix(p, "/home/") {
-		return strings.SplitN(strings.TrimPrefix(p, "/home/"), "/", 2)[0]
+	if rest, ok := strings.CutPrefix(p, catalog.Path("home.users")); ok {
+		return strings.SplitN(rest, "/", 2)[0]
 	}
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	if len(parts) > 1 {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
@@ -341,7 +342,7 @@ const lastlogSlack = time.Minute
 // lastlog puts each account's last login on the timeline and flags a last login that wtmp
 // should hold but does not: the trace of a login erased from wtmp by a log cleaner.
 func (v *investigation) lastlog(lastWtmp map[string]time.Time, wtmpFrom time.Time) {
-	const path = "/var/log/lastlog"
+	path := catalog.Path("log.lastlog")
 	names := map[uint32]string{}
 	if users, err := snapshot.All[snapshot.User](v.cur, ""); err == nil {
 		for _, u := range users {
@@ -374,7 +375,7 @@ func (v *investigation) lastlog(lastWtmp map[string]time.Time, wtmpFrom time.Tim
 		if seen := lastWtmp[user]; !seen.IsZero() {
 			newest = "newest login of " + user + " at " + seen.Format(time.RFC3339)
 		}
-		v.findings = append(v.findings, finding.Finding{Rule: "tamper.lastlog-wtmp", Severity: finding.High, Path: "/var/log/wtmp",
+		v.findings = append(v.findings, finding.Finding{Rule: "tamper.lastlog-wtmp", Severity: finding.High, Path: catalog.Path("log.wtmp"),
 			User: user, SourceIP: ipOf(ll.Host), Time: ll.Time.Format(time.RFC3339), Attack: []string{"T1070.002"},
 			Evidence: []string{ev, fmt.Sprintf("wtmp (from %s): %s", wtmpFrom.Format(time.RFC3339), newest)},
 			Title:    fmt.Sprintf("a login of %s is in lastlog but missing from wtmp", user),
@@ -457,10 +458,18 @@ func (v *investigation) checkFindings() {
 // fileChanges puts the changes of files in places intruders use on the timeline (by their status
 // change time, which cannot be set back from user space).
 func (v *investigation) fileChanges() {
-	where := "type = 'file' AND ctime > 0 AND (path LIKE '/tmp/%' OR path LIKE '/var/tmp/%' OR path LIKE '/dev/shm/%' OR " +
-		"path LIKE '/etc/cron%' OR path LIKE '/var/spool/cron/%' OR path LIKE '/etc/systemd/system/%' OR path LIKE '/etc/init.d/%' OR " +
-		"path LIKE '/etc/profile.d/%' OR path LIKE '/etc/ld.so.preload' OR path LIKE '%/.ssh/authorized_keys%' OR path LIKE '/var/www/%' OR " +
-		"path LIKE '/usr/local/bin/%' OR path LIKE '/etc/passwd' OR path LIKE '/etc/shadow' OR path LIKE '/etc/sudoers%')"
+	var or []string
+	for _, id := range []string{"tmp", "var.tmp", "dev.shm", "cron.all", "cron.spool", "systemd.etc", "init.d", "profile.d",
+		"ld.preload", "www", "usr.local.bin", "passwd", "shadow", "sudoers.all"} {
+		l := catalog.Get(id)
+		if l.IsFolder() {
+			or = append(or, "path LIKE '"+l.Prefix()+"%'")
+		} else {
+			or = append(or, "path = '"+l.Path+"'")
+		}
+	}
+	or = append(or, "path LIKE '%/.ssh/authorized_keys%'")
+	where := "type = 'file' AND ctime > 0 AND (" + strings.Join(or, " OR ") + ")"
 	n := 0
 	err := snapshot.Each(v.cur, where, nil, func(f snapshot.File) error {
 		if v.inNested(f.Path) {
