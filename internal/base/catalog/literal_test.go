@@ -21,6 +21,11 @@ var contentPatterns = map[string]string{
 	"internal/source/weblog/rules.go":     "paths requested in attack URLs",
 }
 
+// pending are files with their own list of places, still to move into the catalog.
+var pending = map[string]string{
+	"internal/detect/secrets/locations.go": "the credential inventory's own list (issue 15 moves it into the catalog's credential locations)",
+}
+
 // prose are the fields of texts written for people (a rule's why and action, a command's
 // help), which may name a place the way a person would.
 var prose = map[string]bool{"Why": true, "Action": true, "Title": true, "Short": true, "Long": true, "Example": true}
@@ -75,7 +80,8 @@ func TestNoLiteralElsewhere(t *testing.T) {
 		}
 		name := "internal/" + strings.TrimPrefix(filepath.ToSlash(p), "../../")
 		if d.IsDir() {
-			if name == "internal/base/catalog" || name == "internal/base/fixture" || d.Name() == "testdata" {
+			// The catalog itself, and test helpers that build fixture roots.
+			if name == "internal/base/catalog" || name == "internal/base/fixture" || d.Name() == "testdata" || strings.HasSuffix(d.Name(), "test") {
 				return filepath.SkipDir
 			}
 			return nil
@@ -84,6 +90,9 @@ func TestNoLiteralElsewhere(t *testing.T) {
 			return nil
 		}
 		if _, ok := contentPatterns[name]; ok {
+			return nil
+		}
+		if _, ok := pending[name]; ok {
 			return nil
 		}
 		scanned++

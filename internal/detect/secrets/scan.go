@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/probe"
 	"github.com/nowwhat/nowwhat/internal/probe/accounts"
@@ -129,9 +130,9 @@ func (s *scanner) loadAccounts() {
 		seenHome[h] = true
 		s.homes = append(s.homes, a)
 	}
-	if !seenHome["/root"] {
-		if st, err := s.fs.Stat("/root"); err == nil && st.IsDir() {
-			s.homes = append(s.homes, probe.Account{Name: "root", Home: "/root"})
+	if root := catalog.Dir("home.root"); !seenHome[root] {
+		if st, err := s.fs.Stat(root); err == nil && st.IsDir() {
+			s.homes = append(s.homes, probe.Account{Name: "root", Home: root})
 		}
 	}
 }
@@ -231,7 +232,7 @@ func (s *scanner) shadow() {
 // ssh lists host keys and every key sshd would accept for any account.
 func (s *scanner) ssh() {
 	cfg, _ := sshd.LoadConfig(s.ctx, s.fs, sshd.MainConfig)
-	hostKeys := sshd.Glob(s.fs, "/etc/ssh/ssh_host_*_key")
+	hostKeys := sshd.Glob(s.fs, catalog.Path("ssh.host-keys"))
 	for _, d := range cfg.Directives {
 		if d.Key == "HostKey" && d.Match == "" && len(d.Args) > 0 {
 			hostKeys = append(hostKeys, hostfs.Clean(d.Args[0]))
@@ -246,7 +247,7 @@ func (s *scanner) ssh() {
 	}
 	accts := s.accts
 	if len(accts) == 0 {
-		accts = []probe.Account{{Name: "root", Home: "/root", Shell: "/bin/sh"}}
+		accts = []probe.Account{{Name: "root", Home: catalog.Dir("home.root"), Shell: "/bin/sh"}}
 	}
 	for _, a := range accts {
 		seen := map[string]bool{}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 )
 
 // techniques gathers the ATT&CK techniques of the intruder's findings.
@@ -180,7 +182,8 @@ func containsRef(rs []Ref, r Ref) bool {
 }
 
 // systemPrefixes are where only root can write on a Debian or Red Hat system.
-var systemPrefixes = []string{"/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/root/", "/var/spool/cron/crontabs/root", "/var/spool/cron/root"}
+var systemPrefixes = append(catalog.Paths("etc", "usr", "bin", "sbin"), catalog.Dir("lib"), catalog.Path("boot"), catalog.Path("home.root"),
+	catalog.Path("cron.spool.debian")+"root", catalog.Path("cron.spool.rhel")+"root")
 
 // affected lists the systems, accounts and data the intrusion reached.
 func (b *builder) affected() {
@@ -261,7 +264,7 @@ func (b *builder) affected() {
 	var web []Ref
 	var webPaths []string
 	for _, f := range r.Findings {
-		if f.hostile() && (strings.HasPrefix(f.Path, "/var/www/") || strings.HasPrefix(f.Path, "/srv/")) {
+		if f.hostile() && (strings.HasPrefix(f.Path, catalog.Path("www")) || strings.HasPrefix(f.Path, catalog.Path("srv"))) {
 			web = append(web, Ref{Finding: f.ID})
 			webPaths = append(webPaths, f.Path)
 		}

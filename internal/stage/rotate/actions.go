@@ -18,6 +18,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/stage/contain"
 )
 
@@ -52,7 +53,7 @@ func (a *passwordAction) Prepare(env *contain.Env) (*contain.Plan, error) {
 			return nil, err
 		}
 	}
-	data, err := env.FS.ReadFile("/etc/shadow", 64<<20)
+	data, err := env.FS.ReadFile(catalog.Path("shadow"), 64<<20)
 	if err != nil {
 		return nil, fmt.Errorf("%w (reading /etc/shadow needs root)", err)
 	}
@@ -83,7 +84,7 @@ func (a *passwordAction) Prepare(env *contain.Env) (*contain.Plan, error) {
 
 func (a *passwordAction) Apply(env *contain.Env, p *contain.Plan) error {
 	day := strconv.FormatInt(time.Now().Unix()/86400, 10)
-	return contain.EditAccount(env, "/etc/shadow", a.User, func(f []string) ([]string, error) {
+	return contain.EditAccount(env, catalog.Path("shadow"), a.User, func(f []string) ([]string, error) {
 		if len(f) < 3 {
 			return nil, errors.New("short line")
 		}
@@ -109,7 +110,7 @@ func undoPassword(env *contain.Env, raw json.RawMessage) error {
 	if !u.Expire {
 		return errors.New("a new password is not undone: the old one was leaked (the new one is in the case's encrypted file)")
 	}
-	return contain.EditAccount(env, "/etc/shadow", u.User, func(f []string) ([]string, error) {
+	return contain.EditAccount(env, catalog.Path("shadow"), u.User, func(f []string) ([]string, error) {
 		if len(f) < 3 {
 			return nil, errors.New("short line")
 		}

@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/detect/secrets"
 	"github.com/nowwhat/nowwhat/internal/probe/live"
 	"github.com/nowwhat/nowwhat/internal/stage/contain"
@@ -305,7 +306,7 @@ func build(env *contain.Env, opt *Options, res *Result, inv *secrets.Inventory, 
 // root, every process they run; never this program or the operator's own session.
 func sessionPIDs(users map[string]bool, ancestors []int) []int {
 	uids := map[int64]string{}
-	if data, err := os.ReadFile("/etc/passwd"); err == nil {
+	if data, err := os.ReadFile(catalog.Path("passwd")); err == nil {
 		for _, l := range strings.Split(string(data), "\n") {
 			f := strings.Split(l, ":")
 			if len(f) > 3 && users[f[0]] {

@@ -9,6 +9,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/detect/secrets"
 )
@@ -45,7 +46,7 @@ func Verify(ctx context.Context, opt Options, ids []age.Identity) (*Result, erro
 		offered, offerErr = HostKeys(addr)
 	}
 	old := oldDBPasswords(opt.Case, ids)
-	shadow, _ := fsys.ReadFile("/etc/shadow", 64<<20)
+	shadow, _ := fsys.ReadFile(catalog.Path("shadow"), 64<<20)
 
 	for i := range res.Items {
 		it := &res.Items[i]
