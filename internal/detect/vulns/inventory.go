@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/probe/packages"
 )
@@ -44,7 +45,7 @@ const (
 )
 
 // DefaultWebRoots are where web sites usually live; configured document roots are added.
-var DefaultWebRoots = []string{"/var/www", "/srv/www", "/srv/http", "/usr/share/nginx/html"}
+var DefaultWebRoots = []string{catalog.Dir("www"), "/srv/www", "/srv/http", catalog.Dir("nginx.html")}
 
 // ReadInventory lists the installed Debian packages (matched by their source package in the
 // host's release) and the web applications under webRoots.
@@ -104,7 +105,7 @@ func Release(fsys *hostfs.FS) string {
 }
 
 func (inv *Inventory) readDpkg(fsys *hostfs.FS) {
-	f, err := fsys.Open("/var/lib/dpkg/status")
+	f, err := fsys.Open(catalog.Path("dpkg.status"))
 	if err != nil {
 		if !hostfs.IsNotExist(err) {
 			inv.NotCovered = append(inv.NotCovered, "Debian packages: "+err.Error())
@@ -133,7 +134,7 @@ func (inv *Inventory) readDpkg(fsys *hostfs.FS) {
 		}
 		idx[s] = len(inv.Packages)
 		inv.Packages = append(inv.Packages, Installed{Kind: "deb", Name: p.Name, Version: p.Version, Key: Key{inv.Release, name},
-			Compare: ver, Where: "/var/lib/dpkg/status", Binaries: []string{p.Name}})
+			Compare: ver, Where: catalog.Path("dpkg.status"), Binaries: []string{p.Name}})
 	}, func(packages.LineError) { bad++ })
 	if err != nil {
 		inv.NotCovered = append(inv.NotCovered, "Debian packages: "+err.Error())
