@@ -26,6 +26,7 @@ const defaultStateDir = "/var/lib/nowwhat"
 type containFlags struct {
 	root  string
 	apply bool
+	group string // set when one command makes several actions that undo reverses together
 }
 
 func (g *globals) containEnv(f *containFlags) (*contain.Env, error) {
@@ -45,6 +46,7 @@ func (g *globals) containEnv(f *containFlags) (*contain.Env, error) {
 		return nil, err
 	}
 	env.Out = g.stderr
+	env.Group = f.group
 	return env, nil
 }
 
@@ -259,7 +261,7 @@ run nowwhat contain confirm: a mistake never locks you out for good.`,
 	var all bool
 	undo := &cobra.Command{
 		Use:     "undo [--apply] [--all]",
-		Short:   "Reverse the last containment action (or all of them) from the journal",
+		Short:   "Reverse the last containment action (with what its command did alongside, such as a maintenance page), or all of them",
 		Example: "  sudo nowwhat contain undo            # what would be undone\n  sudo nowwhat contain undo --all --apply",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -370,7 +372,7 @@ func (g *globals) undo(cmd *cobra.Command, f *containFlags, all bool) error {
 		return nil
 	}
 	if !all {
-		in = in[:1]
+		in = contain.Latest(in)
 	}
 	j, err := g.openJournal(cmd, f.root)
 	if err != nil {
@@ -515,6 +517,8 @@ func (g *globals) serviceWithMaintenance(cmd *cobra.Command, f *containFlags, na
 	if err != nil {
 		return err
 	}
+	// The service and its page are one containment: a plain undo reverses both.
+	f.group = "service-with-maintenance-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if err := g.runAction(cmd, f, contain.Service{Name: name}); err != nil {
 		return err
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
+	"syscall"
 	"time"
 )
 
@@ -73,13 +75,14 @@ func Run(env *Env, a Action, apply bool) (*Outcome, error) {
 		return out, fmt.Errorf("record how to undo: %w", err)
 	}
 	out.ID = newID(a.Kind(), a.Target())
-	rec := Record{ID: out.ID, Phase: PhaseIntent, Kind: a.Kind(), Target: a.Target(), Root: env.Root, What: p.What, UndoHow: p.UndoHow, Undo: undo}
+	rec := Record{ID: out.ID, Phase: PhaseIntent, Kind: a.Kind(), Target: a.Target(), Root: env.Root, What: p.What, UndoHow: p.UndoHow, Undo: undo, Group: env.Group}
 	if !p.Expires.IsZero() {
 		rec.Expires = p.Expires.UTC().Format(time.RFC3339)
 	}
 	if err := env.Journal.Append(rec); err != nil {
 		return out, err
 	}
+	crashAt("intent")
 	if err := a.Apply(env, p); err != nil {
 		jerr := env.Journal.Append(Record{ID: out.ID, Phase: PhaseFailed, Kind: a.Kind(), Target: a.Target(), Root: env.Root, Error: err.Error()})
 		if jerr != nil {
@@ -88,7 +91,18 @@ func Run(env *Env, a Action, apply bool) (*Outcome, error) {
 		return out, err
 	}
 	out.Applied = true
+	crashAt("applied")
 	return out, env.Journal.Append(Record{ID: out.ID, Phase: PhaseApplied, Kind: a.Kind(), Target: a.Target(), Root: env.Root, Expires: rec.Expires})
+}
+
+// crashAt kills this process with SIGKILL at a point of Run named by NOWWHAT_TEST_CRASH
+// ("intent": after the intent is journaled, before the change; "applied": after the change,
+// before its outcome is journaled). The tests use it to prove that a crash there leaves a
+// journal that undo can reverse; nothing else sets it.
+func crashAt(point string) {
+	if os.Getenv("NOWWHAT_TEST_CRASH") == point {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}
 }
 
 // Undo reverses one journaled action and journals that it did.
@@ -107,6 +121,23 @@ func Undo(env *Env, e Entry, phase string) error {
 		phase = PhaseUndone
 	}
 	return env.Journal.Append(Record{ID: e.ID, Phase: phase, Kind: e.Kind, Target: e.Target, Root: e.Root})
+}
+
+// Latest is what a plain undo reverses: the newest action in force, with the actions made
+// together with it by the same command (its group), newest first.
+func Latest(in []Entry) []Entry {
+	if len(in) == 0 {
+		return nil
+	}
+	out := in[:1]
+	if g := in[0].Group; g != "" {
+		for _, e := range in[1:] {
+			if e.Group == g {
+				out = append(out[:len(out):len(out)], e)
+			}
+		}
+	}
+	return out
 }
 
 // InForce lists the actions whose change may be on the host, newest first.

@@ -42,6 +42,7 @@ type Record struct {
 	UndoHow  string          `json:"undo_how,omitempty"` // how to undo it, for people
 	Undo     json.RawMessage `json:"undo,omitempty"`     // what undo needs
 	Expires  string          `json:"expires,omitempty"`  // an isolation rolls back at this time unless confirmed
+	Group    string          `json:"group,omitempty"`    // actions one command made together (a service and its maintenance page): undone together
 	Error    string          `json:"error,omitempty"`
 }
 
@@ -178,6 +179,7 @@ type Env struct {
 	Operator Operator
 	Out      io.Writer // progress messages (may be io.Discard)
 	NetNS    int       // network namespace fd for isolation (tests); 0: this process's
+	Group    string    // journaled with each action: actions of one group are undone together
 }
 
 // NewEnv opens a root for containment.

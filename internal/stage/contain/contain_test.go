@@ -362,3 +362,29 @@ func TestServiceOnBareRoot(t *testing.T) {
 		t.Error("undo removed /etc, which was there before")
 	}
 }
+
+// TestLatestTakesItsGroup: a plain undo reverses the newest action and the actions its command
+// made with it, and nothing older.
+func TestLatestTakesItsGroup(t *testing.T) {
+	e := func(id, group string) Entry { return Entry{Record: Record{ID: id, Group: group}} }
+	tests := []struct {
+		name string
+		in   []Entry // newest first
+		want string
+	}{
+		{"none", nil, ""},
+		{"alone", []Entry{e("c", ""), e("b", ""), e("a", "")}, "c"},
+		{"ungrouped newest leaves an older group", []Entry{e("c", ""), e("b", "g"), e("a", "g")}, "c"},
+		{"group", []Entry{e("maint", "g"), e("svc", "g"), e("old", "")}, "maint,svc"},
+		{"other group", []Entry{e("m2", "g2"), e("s2", "g2"), e("m1", "g1"), e("s1", "g1")}, "m2,s2"},
+	}
+	for _, tc := range tests {
+		var ids []string
+		for _, x := range Latest(tc.in) {
+			ids = append(ids, x.ID)
+		}
+		if got := strings.Join(ids, ","); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

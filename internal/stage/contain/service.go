@@ -149,10 +149,13 @@ func (s Service) Prepare(env *Env) (*Plan, error) {
 			return nil, err
 		}
 		if bus != nil {
-			if prop, err := bus.GetUnitPropertyContext(context.Background(), u, "ActiveState"); err == nil {
-				v := strings.Trim(prop.Value.String(), `"`)
-				st.Active = v == "active" || v == "activating" || v == "reloading"
+			prop, err := bus.GetUnitPropertyContext(context.Background(), u, "ActiveState")
+			if err != nil {
+				// Without it undo would not know to start the service again.
+				return nil, fmt.Errorf("ask systemd whether %s runs: %w", u, err)
 			}
+			v := strings.Trim(prop.Value.String(), `"`)
+			st.Active = v == "active" || v == "activating" || v == "reloading"
 		}
 		if st.Active {
 			p.What = append(p.What, "stop "+u+" (it is running)")
@@ -195,6 +198,12 @@ func (s Service) Apply(env *Env, p *Plan) error {
 		defer cancel()
 		if len(masks) > 0 {
 			if _, err := bus.MaskUnitFilesContext(ctx, masks, false, true); err != nil {
+				// The call may have failed after systemd masked them (a lost answer): put
+				// back what was there, over a fresh connection.
+				if c, cerr := systemdConn(); cerr == nil {
+					undoServiceLive(env, c, undo)
+					c.Close()
+				}
 				return fmt.Errorf("mask %s: %w", strings.Join(masks, " "), err)
 			}
 			if err := bus.ReloadContext(ctx); err != nil {
@@ -344,17 +353,25 @@ func undoServiceLive(env *Env, bus *sddbus.Conn, undo ServiceUndo) error {
 	if err := bus.ReloadContext(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("reload systemd: %w", err))
 	}
-	for _, u := range undo.Units {
-		if u.Active {
-			ch := make(chan string, 1)
-			if _, err := bus.StartUnitContext(ctx, u.Unit, "replace", ch); err != nil {
-				errs = append(errs, fmt.Errorf("start %s: %w", u.Unit, err))
-				continue
+	// The socket first (it was stopped last), then the service: a socket-activated service
+	// started without its socket fails for want of the listening socket it is handed.
+	for i := len(undo.Units) - 1; i >= 0; i-- {
+		u := undo.Units[i]
+		if !u.Active {
+			continue
+		}
+		ch := make(chan string, 1)
+		if _, err := bus.StartUnitContext(ctx, u.Unit, "replace", ch); err != nil {
+			errs = append(errs, fmt.Errorf("start %s: %w", u.Unit, err))
+			continue
+		}
+		select {
+		case res := <-ch:
+			if res != "done" {
+				errs = append(errs, fmt.Errorf("start %s: %s (see journalctl -u %s)", u.Unit, res, u.Unit))
 			}
-			select {
-			case <-ch:
-			case <-ctx.Done():
-			}
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("start %s: %w", u.Unit, ctx.Err()))
 		}
 	}
 	return errors.Join(errs...)
@@ -362,18 +379,37 @@ func undoServiceLive(env *Env, bus *sddbus.Conn, undo ServiceUndo) error {
 
 // systemdConn talks to systemd over D-Bus: the system bus, or systemd's private socket when
 // there is no bus daemon. The host's systemctl is never run.
+//
+// The context given to go-systemd (and through it to godbus) lives as long as the connection:
+// godbus closes a connection when its context ends, so a context cancelled once connected
+// would close the connection under every later call ("use of closed network connection").
+// Only a connection attempt that takes too long is cancelled.
 func systemdConn() (*sddbus.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := sddbus.NewSystemConnectionContext(ctx)
+	c, err := dialSystemd(sddbus.NewSystemConnectionContext)
 	if err == nil {
 		return c, nil
 	}
-	c2, err2 := sddbus.NewSystemdConnectionContext(ctx)
-	if err2 == nil {
-		return c2, nil
+	if c, err2 := dialSystemd(sddbus.NewSystemdConnectionContext); err2 == nil {
+		return c, nil
 	}
 	return nil, fmt.Errorf("talk to systemd over D-Bus: %w (is this a systemd host? on a mounted disk give --root)", err)
+}
+
+func dialSystemd(dial func(context.Context) (*sddbus.Conn, error)) (*sddbus.Conn, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(10*time.Second, cancel)
+	c, err := dial(ctx)
+	if !timer.Stop() {
+		if c != nil {
+			c.Close()
+		}
+		return nil, errors.New("no answer in 10 s")
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return c, nil // ctx lives as long as c; c.Close ends it
 }
 
 // writeExact writes a file under the root with the given content, mode, owner and time,
