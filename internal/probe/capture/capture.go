@@ -78,6 +78,9 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	w.SetMeta("privileged", strconv.FormatBool(sum.Root))
 	w.SetMeta("reuse", strconv.FormatBool(opt.Reuse != nil))
 	w.SetMeta("hashing", map[bool]string{true: "off", false: "sha256"}[opt.NoHash])
+	if fsys.IsLive() {
+		recordSelf(fsys, w)
+	}
 
 	key := opt.FingerprintKey
 	if key == nil {

@@ -118,6 +118,7 @@ func Judge(ctx context.Context, cur *snapshot.Reader, opt Options) (*Report, err
 	if err != nil {
 		return nil, err
 	}
+	fs, ownNote := dropOwn(cur, fs)
 	var notes []explain.Note
 	for _, n := range opt.Notes {
 		notes = append(notes, explain.Note{Time: n.Time, Operator: n.Operator, Text: n.Text, Paths: n.Paths})
@@ -133,6 +134,9 @@ func Judge(ctx context.Context, cur *snapshot.Reader, opt Options) (*Report, err
 	rep.Findings = fs
 	rep.Host = hostFacts(cur)
 	rep.Coverage = coverage(cur, base, verified, ex)
+	if ownNote != "" {
+		rep.Coverage.NotCovered = append(rep.Coverage.NotCovered, ownNote)
+	}
 	rep.Verdict = finding.Decide(fs, rep.Coverage)
 	rep.Summary = summary(rep)
 	rep.Next = nextSteps(rep)
