@@ -38,6 +38,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 )
 
 // Suite is the Debian release the lab boots.
@@ -191,7 +193,7 @@ func prepare(root string) error {
 	if err := w("/etc/hostname", "bootlab\n"); err != nil {
 		return err
 	}
-	if err := w("/etc/hosts", "127.0.0.1\tlocalhost\n127.0.1.1\tbootlab\n::1\tlocalhost ip6-localhost ip6-loopback\n"); err != nil {
+	if err := w(catalog.Path("hosts"), "127.0.0.1\tlocalhost\n127.0.1.1\tbootlab\n::1\tlocalhost ip6-localhost ip6-loopback\n"); err != nil {
 		return err
 	}
 	debs, _ := filepath.Glob(filepath.Join(root, "var/cache/apt/archives/*.deb"))
@@ -465,7 +467,8 @@ func (r Result) String() string {
 }
 
 // cleanEnv is the environment programs inside get: a root login's, nothing of the test's.
-var cleanEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8", "USER=root", "LOGNAME=root", "TERM=dumb"}
+var cleanEnv = []string{"PATH=" + catalog.Dir("usr.local.sbin") + ":/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=" + catalog.Dir("home.root"), "LANG=C.UTF-8", "USER=root", "LOGNAME=root", "TERM=dumb"}
 
 // Command is a program to run inside the container, in every one of its namespaces, as root, in
 // /root, with a root login's environment (plus env).

@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 )
 
 // account finds a user's uid, gid and home in the container's /etc/passwd.
 func (h *Host) account(user string) (uid, gid int, home string, err error) {
-	data, err := h.ReadFile("/etc/passwd")
+	data, err := h.ReadFile(catalog.Path("passwd"))
 	if err != nil {
 		return 0, 0, "", err
 	}
@@ -53,7 +55,7 @@ func (h *Host) AuthorizeKey(t testing.TB, user string) ssh.Signer {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	dir := strings.TrimPrefix(filepath.Join(home, ".ssh"), "/")
+	dir := strings.TrimPrefix(filepath.Join(home, catalog.Get("ssh.home").Rel()), "/")
 	if err := r.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
