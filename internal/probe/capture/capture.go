@@ -333,5 +333,13 @@ func KeepContent(p string, size int64) bool {
 	if catalog.LooksSecret(p) {
 		return false
 	}
-	return kept.Covers(p)
+	return kept.Covers(p) || size <= maxProgramText && programs.Covers(p)
 }
+
+// programs are the system's program folders. Their small text files (scripts; compiled programs
+// are never kept, text only) are kept too, so that check can tell what a script no package
+// installed does (an image builder's do-nothing policy-rc.d is not a dropper), and diff shows
+// the lines of a changed one.
+var programs = catalog.Where(catalog.Exec)
+
+const maxProgramText = 4 << 10

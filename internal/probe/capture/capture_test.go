@@ -77,12 +77,17 @@ func TestKeepContent(t *testing.T) {
 	tests := map[string]bool{
 		"/etc/crontab": true, "/etc/cron.d/x": true, "/etc/shadow": false, "/etc/ssh/ssh_host_ed25519_key": false,
 		"/etc/ssh/sshd_config": true, "/root/.bashrc": true, "/home/alice/.profile": true, "/home/alice/.ssh/authorized_keys": true,
-		"/home/alice/.ssh/id_rsa": false, "/etc/ssl/private/x.pem": false, "/usr/bin/ls": false, "/etc/pam.d/sshd": true,
+		"/home/alice/.ssh/id_rsa": false, "/etc/ssl/private/x.pem": false, "/usr/share/doc/x/README": false, "/etc/pam.d/sshd": true,
 		"/home/alice/sub/.bashrc": false, "/etc/gshadow-": false,
 	}
 	for p, want := range tests {
 		if got := KeepContent(p, 100); got != want {
 			t.Errorf("KeepContent(%s) = %v, want %v", p, got, want)
 		}
+	}
+	// Small files of the program folders are kept (a script's text tells what it does); the
+	// programs themselves are not.
+	if !KeepContent("/usr/sbin/policy-rc.d", 255) || KeepContent("/usr/bin/ls", 151344) || KeepContent("/usr/bin/x", 4<<10+1) {
+		t.Error("KeepContent of the program folders: small texts kept, programs not")
 	}
 }
