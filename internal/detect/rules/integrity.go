@@ -179,7 +179,9 @@ func (s *state) unownedExecutables() error {
 		if f.Format != "" {
 			ev = append(ev, "format "+f.Format)
 		}
-		s.add(ruleUnownedExec, finding.Finding{Path: f.Path, Evidence: ev, Time: changeTime(f), New: s.fileNew(f.Path),
+		sev, why := unownedSeverity(s.in.Cur, f)
+		ev = append(ev, why...)
+		s.add(ruleUnownedExec, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
 			Title: f.Path + " is in a system folder but no package installed it"})
 		return nil
 	})
