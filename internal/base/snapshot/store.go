@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 
@@ -650,6 +651,69 @@ func Each[T any](r *Reader, where string, args []any, fn func(T) error) error {
 		return fmt.Errorf("read %s from snapshot %s: %w", t.name, r.name, err)
 	}
 	return nil
+}
+
+// EachBatch calls fn for every record of type T, in key order, reading n records at a time and
+// releasing the database between batches: fn may query the snapshot itself (Each holds the one
+// connection while it reads). The table must have a single key column, unique per record.
+func EachBatch[T any](r *Reader, n int, fn func(T) error) error {
+	var zero T
+	t, _, err := tableOf(zero)
+	if err != nil {
+		return err
+	}
+	if len(t.keys) != 1 {
+		return fmt.Errorf("read %s in batches: the table has no single key", t.name)
+	}
+	if r.tables != nil && !r.tables[t.name] {
+		return nil
+	}
+	key := t.keys[0]
+	ki := slices.Index(t.cols, key)
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s > ? ORDER BY %s LIMIT %d", strings.Join(t.cols, ","), t.name, key, key, max(n, 1))
+	var last any = ""
+	if t.kinds[ki] != reflect.String {
+		last = int64(-1 << 62)
+	}
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	batch := make([]T, 0, n)
+	for {
+		batch = batch[:0]
+		rows, err := r.db.Query(q, last)
+		if err != nil {
+			return fmt.Errorf("read %s from snapshot %s: %w", t.name, r.name, err)
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return fmt.Errorf("read %s from snapshot %s: %w", t.name, r.name, err)
+			}
+			var rec T
+			t.set(reflect.ValueOf(&rec).Elem(), vals)
+			batch = append(batch, rec)
+			last = vals[ki]
+			if b, ok := last.([]byte); ok {
+				last = string(b)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("read %s from snapshot %s: %w", t.name, r.name, err)
+		}
+		for _, rec := range batch {
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		if len(batch) < n {
+			return nil
+		}
+	}
 }
 
 // All returns every record of type T matching the optional SQL condition.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -148,5 +149,43 @@ func TestOpenBadInput(t *testing.T) {
 func TestCreateFailsCleanly(t *testing.T) {
 	if _, err := Create(filepath.Join(t.TempDir(), "missing", "x.snap")); err == nil {
 		t.Fatal("create in a missing folder succeeded")
+	}
+}
+
+// TestEachBatch reads every file in key order across batch edges, and lets the callback query
+// the snapshot (which Each, holding the one connection, would deadlock on).
+func TestEachBatch(t *testing.T) {
+	w, err := CreateMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range 23 {
+		p := fmt.Sprintf("/f/%03d", 22-i)
+		w.Put(File{Path: p, Type: "file"})
+		want = append(want, p)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.Reader("memory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	slices.Sort(want)
+	for _, n := range []int{1, 5, 23, 100} {
+		var got []string
+		err := EachBatch(r, n, func(f File) error {
+			got = append(got, f.Path)
+			same, err := All[File](r, "path = ?", f.Path) // a query inside the walk
+			if err != nil || len(same) != 1 {
+				return fmt.Errorf("lookup of %s inside the walk: %v %v", f.Path, same, err)
+			}
+			return nil
+		})
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("batches of %d: %v %v", n, got, err)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
 
+var _ = find(Finder{Name: "accounts", Rules: []*Rule{ruleUID0, ruleEmptyPassword, ruleSystemShell, ruleNewAccount}, Find: (*Index).accounts})
+
 var passwdPath, shadowPath, groupPath = catalog.Path("passwd"), catalog.Path("shadow"), catalog.Path("group")
 
 var (
@@ -37,20 +39,20 @@ var serviceAccounts = map[string]bool{"daemon": true, "bin": true, "sys": true, 
 	"adm": true, "operator": true, "halt": false, "shutdown": false, "dbus": true, "polkitd": true, "tss": true,
 	"systemd-coredump": true, "_chrony": true, "chrony": true, "ntp": true, "postfix": true, "Debian-exim": true}
 
-func (s *state) accounts() error {
+func (s *Index) accounts(o *Out) error {
 	for _, u := range s.users {
 		ev := []string{fmt.Sprintf(passwdPath+" line %d: %s uid %d gid %d home %s shell %s", u.PasswdEntry, u.Name, u.UID, u.GID, u.Home, u.Shell),
 			fmt.Sprintf("password %s%s", u.Password, algText(u.HashAlg))}
 		newAcct := s.hasBaseline() && s.changedSubject("account", "user "+u.Name+" ")
 		switch {
 		case u.UID == 0 && u.Name != "root":
-			s.add(ruleUID0, finding.Finding{Path: passwdPath, User: u.Name, Evidence: ev, New: newAcct, Time: s.passwdTime(),
+			o.add(ruleUID0, finding.Finding{Path: passwdPath, User: u.Name, Evidence: ev, New: newAcct, Time: s.passwdTime(),
 				Title: fmt.Sprintf("account %s has user id 0 (root)", u.Name)})
 		}
 		if u.Password == "empty" {
 			// Anyone may log in as an account with a login shell and no password: a back door,
 			// whoever set it.
-			s.add(ruleEmptyPassword, finding.Finding{Path: shadowPath, User: u.Name, Evidence: ev, New: newAcct, Time: s.shadowTime(),
+			o.add(ruleEmptyPassword, finding.Finding{Path: shadowPath, User: u.Name, Evidence: ev, New: newAcct, Time: s.shadowTime(),
 				Strong: u.LoginShell, Title: fmt.Sprintf("account %s has an empty password", u.Name)})
 		}
 		if serviceAccounts[u.Name] && u.UID != 0 {
@@ -66,19 +68,19 @@ func (s *state) accounts() error {
 				if !u.LoginShell {
 					t = s.shadowTime()
 				}
-				s.add(ruleSystemShell, finding.Finding{Path: passwdPath, User: u.Name, Evidence: ev, New: newAcct, Time: t,
+				o.add(ruleSystemShell, finding.Finding{Path: passwdPath, User: u.Name, Evidence: ev, New: newAcct, Time: t,
 					Title: fmt.Sprintf("service account %s has %s", u.Name, strings.Join(what, " and "))})
 			}
 		} else if u.UID >= 1000 && u.UID < 60000 && u.LoginShell && !s.hasBaseline() {
 			// Without a baseline, an account whose home appeared well after the host was set up
 			// is a new account.
 			if h := s.file(u.Home); h.Type == "dir" && s.afterSetup(max(h.Btime, h.Ctime*boolInt(h.Btime == 0))) {
-				s.add(ruleNewAccount, finding.Finding{Path: passwdPath, User: u.Name, Evidence: append(ev, "home folder created "+stamp(max(h.Btime, h.Ctime*boolInt(h.Btime == 0)))+", after the host was set up ("+stamp(s.setupTime())+")"),
+				o.add(ruleNewAccount, finding.Finding{Path: passwdPath, User: u.Name, Evidence: append(ev, "home folder created "+stamp(max(h.Btime, h.Ctime*boolInt(h.Btime == 0)))+", after the host was set up ("+stamp(s.setupTime())+")"),
 					Time: stampRFC(max(h.Btime, h.Ctime*boolInt(h.Btime == 0))), Title: fmt.Sprintf("account %s was added after the host was set up", u.Name)})
 			}
 		} else if u.UID > 0 && u.UID < 1000 && u.Password == "set" && u.LoginShell {
 			// Other system accounts (postgres, git, ...) may have a shell for su; a password too is unusual.
-			s.add(ruleSystemShell, finding.Finding{Path: shadowPath, User: u.Name, Severity: finding.Medium, Evidence: ev, New: newAcct, Time: s.shadowTime(),
+			o.add(ruleSystemShell, finding.Finding{Path: shadowPath, User: u.Name, Severity: finding.Medium, Evidence: ev, New: newAcct, Time: s.shadowTime(),
 				Title: fmt.Sprintf("system account %s (uid %d) has a password and a login shell", u.Name, u.UID)})
 		}
 	}
@@ -93,18 +95,18 @@ func algText(a string) string {
 }
 
 // passwdTime is when the account list last changed.
-func (s *state) passwdTime() string {
+func (s *Index) passwdTime() string {
 	return changeTime(s.file(passwdPath))
 }
 
 // shadowTime is when the password file last changed.
-func (s *state) shadowTime() string {
+func (s *Index) shadowTime() string {
 	return changeTime(s.file(shadowPath))
 }
 
 // setupTime is when the host was set up: the birth (or change) time of /etc/machine-id,
 // written at first boot. Zero when unknown.
-func (s *state) setupTime() int64 {
+func (s *Index) setupTime() int64 {
 	f := s.file("/etc/machine-id")
 	t := int64(0)
 	for _, v := range []int64{f.Btime, f.Mtime, f.Ctime} {
@@ -116,14 +118,14 @@ func (s *state) setupTime() int64 {
 }
 
 // afterSetup reports whether a time (unix ns) is well after the host was set up.
-func (s *state) afterSetup(ns int64) bool {
+func (s *Index) afterSetup(ns int64) bool {
 	st := s.setupTime()
 	return st != 0 && ns != 0 && ns > st+int64(24*3600*1e9)
 }
 
 // changedSubject reports whether a change of the kind with a subject starting with prefix exists.
-func (s *state) changedSubject(kind, prefix string) bool {
-	for _, c := range s.in.Changes {
+func (s *Index) changedSubject(kind, prefix string) bool {
+	for _, c := range s.Changes {
 		if c.Kind == kind && (c.Change == "added" || c.Change == "modified") && strings.HasPrefix(c.Subject, prefix) {
 			return true
 		}

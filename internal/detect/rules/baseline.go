@@ -8,6 +8,9 @@ import (
 	"github.com/nowwhat/nowwhat/internal/detect/diff"
 )
 
+// The changes since the baseline come last: they are reported only where no other rule did.
+var _ = find(Finder{Name: "baseline", Rules: []*Rule{ruleChange, ruleDigestRewritten}, Find: (*Index).baselineChanges, Late: true})
+
 var ruleChange = rule(Rule{ID: "baseline.change", Severity: finding.Medium,
 	Title:  "security-relevant change since the baseline",
 	Attack: []string{},
@@ -73,12 +76,12 @@ func changeSeverity(c diff.Change) (finding.Severity, []string) {
 }
 
 // baselineChanges reports changes since the baseline that no other rule already reported.
-func (s *state) baselineChanges() error {
+func (s *Index) baselineChanges(o *Out) error {
 	if !s.hasBaseline() {
 		return nil
 	}
 	reported := map[string]bool{}
-	for _, f := range s.out {
+	for _, f := range o.Reported() {
 		if f.Path != "" {
 			reported[f.Path] = true
 		}
@@ -89,15 +92,15 @@ func (s *state) baselineChanges() error {
 	// A program and its recorded digest changed together, with no package upgrade: the digest
 	// was rewritten to hide the replacement from package verification.
 	digestChanged := map[string]bool{}
-	for _, c := range s.in.Changes {
+	for _, c := range s.Changes {
 		if c.Kind == "package_digest" && c.Change == "modified" {
 			digestChanged[c.Path] = true
 		}
 	}
-	for _, c := range s.in.Changes {
+	for _, c := range s.Changes {
 		if c.Kind == "file" && c.Change == "modified" && digestChanged[c.Path] && c.Explanation == "" && !reported[c.Path+"\x00digest"] {
 			reported[c.Path+"\x00digest"] = true
-			s.add(ruleDigestRewritten, finding.Finding{Path: c.Path, Severity: finding.Critical, Strong: true, New: true,
+			o.add(ruleDigestRewritten, finding.Finding{Path: c.Path, Severity: finding.Critical, Strong: true, New: true,
 				Time:     stampRFC(atoi64(c.After["ctime"])),
 				Evidence: []string{"the file changed since the baseline (sha256 " + c.Before["sha256"] + " -> " + c.After["sha256"] + ")", "and so did its package's recorded digest, with no package upgrade in between"},
 				Title:    c.Path + " was replaced and its package's digest rewritten to match"})
@@ -106,7 +109,7 @@ func (s *state) baselineChanges() error {
 	// Lines of one file (hooks, jobs, sudo rules) are one finding per file and kind.
 	lines := map[string][]diff.Change{}
 	var lineOrder []string
-	for _, c := range s.in.Changes {
+	for _, c := range s.Changes {
 		if (c.Kind == "hook" || c.Kind == "sudoers") && c.Path != "" {
 			k := c.Kind + "\x00" + c.Change + "\x00" + c.Path
 			if lines[k] == nil {
@@ -134,11 +137,11 @@ func (s *state) baselineChanges() error {
 			ev = append(ev, x.Change+": "+x.Subject)
 		}
 		f := s.file(c.Path)
-		s.add(ruleChange, finding.Finding{Path: c.Path, Severity: sev, Attack: attack, Evidence: ev, New: true, Time: changeTime(f),
+		o.add(ruleChange, finding.Finding{Path: c.Path, Severity: sev, Attack: attack, Evidence: ev, New: true, Time: changeTime(f),
 			Title: fmt.Sprintf("%d %s lines %s in %s since the baseline", len(cs), c.Kind, c.Change, c.Path)})
 		reported[c.Path] = true
 	}
-	for _, c := range s.in.Changes {
+	for _, c := range s.Changes {
 		if c.Kind == "hook" || c.Kind == "sudoers" {
 			continue
 		}
@@ -197,7 +200,7 @@ func (s *state) baselineChanges() error {
 				f.Title = c.Path + " shrank since the baseline"
 			}
 		}
-		s.add(ruleChange, f)
+		o.add(ruleChange, f)
 	}
 	return nil
 }
@@ -228,9 +231,9 @@ func addedMembers(c diff.Change) string {
 
 // logShrinkUnexplained reports whether a log that shrank was not simply rotated: rotation
 // changes the other files of the same log (NAME.1, NAME.2.gz, ...) at the same time.
-func (s *state) logShrinkUnexplained(c diff.Change) bool {
+func (s *Index) logShrinkUnexplained(c diff.Change) bool {
 	fam := logFamily(c.Path)
-	for _, o := range s.in.Changes {
+	for _, o := range s.Changes {
 		if o.Kind == "file" && o.Path != c.Path && logFamily(o.Path) == fam {
 			return false
 		}

@@ -12,6 +12,13 @@ import (
 )
 
 var (
+	_ = find(Finder{Name: "setuid", Rules: []*Rule{ruleSetuid}, EachFile: (*Index).setuid})
+	_ = find(Finder{Name: "capabilities", Rules: []*Rule{ruleCaps}, EachFile: (*Index).capabilities})
+	_ = find(Finder{Name: "implants", Rules: []*Rule{ruleTmpExec, ruleMasquerade, ruleHidden}, EachFile: (*Index).implantFile, Find: (*Index).implants})
+	_ = find(Finder{Name: "indicators", Rules: []*Rule{ruleWebshell, ruleIndicator, ruleTamperPattern}, Find: (*Index).indicators})
+)
+
+var (
 	ruleSetuid = rule(Rule{ID: "privilege.setuid", Severity: finding.High,
 		Title:  "setuid or setgid program that no package installed",
 		Attack: []string{"T1548.001"},
@@ -66,20 +73,20 @@ func masquerades(base string) bool {
 	return strings.HasPrefix(b, "[") && strings.HasSuffix(b, "]")
 }
 
-func (s *state) setuid() error {
-	// setuid 04000 = 2048, setgid 02000 = 1024
-	files, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND (mode & 3072) != 0")
-	if err != nil {
-		return err
+// setuid judges a setuid or setgid file (setuid 04000 = 2048, setgid 02000 = 1024).
+func (s *Index) setuid(fp *snapshot.File, o *Out) {
+	if fp.Type != "file" || fp.Mode&3072 == 0 {
+		return
 	}
+	f := *fp
 	shells := s.shellHashes()
-	for _, f := range files {
+	{
 		owned, changed := s.ownedOK(f.Path)
 		if owned && !changed {
-			continue
+			return
 		}
 		if owned && changed {
-			continue // reported by integrity as a modified binary
+			return // reported by integrity as a modified binary
 		}
 		ev := fileEvidence(f)
 		sev := finding.High
@@ -95,15 +102,18 @@ func (s *state) setuid() error {
 		if f.Mode&0o4000 == 0 {
 			bits = "setgid"
 		}
-		s.add(ruleSetuid, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Strong: strong, Time: changeTime(f), New: s.fileNew(f.Path),
+		o.add(ruleSetuid, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Strong: strong, Time: changeTime(f), New: s.fileNew(f.Path),
 			Title: fmt.Sprintf("%s %s (owner uid %d) was not installed by a package", bits, f.Path, f.UID)})
 	}
-	return nil
 }
 
 // shellHashes maps the SHA-256 of the host's shells and interpreters to their path, to spot
 // copies of them.
-func (s *state) shellHashes() map[string]string {
+func (s *Index) shellHashes() map[string]string {
+	return once(s, "shell-hashes", s.loadShellHashes)
+}
+
+func (s *Index) loadShellHashes() map[string]string {
 	out := map[string]string{}
 	for _, p := range []string{"/usr/bin/bash", "/usr/bin/dash", "/usr/bin/sh", "/usr/bin/zsh", "/usr/bin/python3", "/usr/bin/perl",
 		"/usr/bin/find", "/usr/bin/vim.basic", "/usr/bin/busybox", "/usr/bin/env", "/bin/bash", "/bin/sh", "/bin/dash"} {
@@ -124,13 +134,14 @@ func (s *state) shellHashes() map[string]string {
 
 var dangerousCaps = []string{"cap_setuid", "cap_setgid", "cap_sys_admin", "cap_dac_override", "cap_dac_read_search", "cap_sys_ptrace", "cap_sys_module", "cap_chown", "cap_fowner"}
 
-func (s *state) capabilities() error {
-	files, err := snapshot.All[snapshot.File](s.in.Cur, "caps != ''")
-	if err != nil {
-		return err
+// capabilities judges a file with file capabilities.
+func (s *Index) capabilities(fp *snapshot.File, o *Out) {
+	if fp.Caps == "" {
+		return
 	}
+	f := *fp
 	interp := s.shellHashes()
-	for _, f := range files {
+	{
 		owned, changed := s.ownedOK(f.Path)
 		danger := false
 		for _, c := range dangerousCaps {
@@ -139,7 +150,7 @@ func (s *state) capabilities() error {
 			}
 		}
 		if owned && !changed && !danger {
-			continue // ping's cap_net_raw and the like, set by the package's scripts
+			return // ping's cap_net_raw and the like, set by the package's scripts
 		}
 		ev := append([]string{"capabilities " + f.Caps}, fileEvidence(f)...)
 		sev := finding.Medium
@@ -155,33 +166,76 @@ func (s *state) capabilities() error {
 			sev = finding.Medium
 			ev = append(ev, "belongs to package "+s.owner[f.Path])
 		}
-		s.add(ruleCaps, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Strong: strong, Time: changeTime(f), New: s.fileNew(f.Path),
+		o.add(ruleCaps, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Strong: strong, Time: changeTime(f), New: s.fileNew(f.Path),
 			Title: fmt.Sprintf("%s has capabilities %s", f.Path, f.Caps)})
 	}
-	return nil
 }
 
 // copyOfPackaged reports whether a file has the same content as a packaged file (a copy of a
 // system program), and which.
-func (s *state) copyOfPackaged(sha string) string {
+func (s *Index) copyOfPackaged(sha string) string {
 	if sha == "" {
 		return ""
 	}
-	var p string
-	s.in.Cur.DB().QueryRow("SELECT f.path FROM files f JOIN package_files pf ON pf.path = f.path WHERE f.sha256 = ? LIMIT 1", sha).Scan(&p)
-	return p
+	return once(s, "packaged-by-sha256", s.loadPackagedBySHA)[sha]
 }
 
-func (s *state) implants() error {
-	// Executables in temporary folders.
-	where := "type = 'file' AND ((mode & 73) != 0 OR format = 'elf') AND " + likeAny("path", temporary.Locations()...)
-	var tmp []snapshot.File
-	if err := snapshot.Each(s.in.Cur, where, nil, func(f snapshot.File) error {
-		tmp = append(tmp, f)
-		return nil
-	}); err != nil {
-		return err
+// loadPackagedBySHA maps the SHA-256 of every file a package recorded to its path (the first in
+// the snapshot's order), in one pass instead of one query per file asked about.
+func (s *Index) loadPackagedBySHA() map[string]string {
+	out := map[string]string{}
+	rows, err := s.Cur.DB().Query("SELECT f.sha256, f.path FROM files f JOIN package_files pf ON pf.path = f.path WHERE f.sha256 != '' ORDER BY f.rowid")
+	if err != nil {
+		return out
 	}
+	defer rows.Close()
+	for rows.Next() {
+		var sha, p string
+		if rows.Scan(&sha, &p) == nil {
+			if _, ok := out[sha]; !ok {
+				out[sha] = p
+			}
+		}
+	}
+	return out
+}
+
+// tmpFiles are the executables in temporary folders, gathered during the walk.
+type tmpFiles struct{ files []snapshot.File }
+
+// implantFile judges a program during the walk: names dressed as kernel threads or services,
+// programs in hidden folders of the system; programs in temporary folders are gathered for
+// implants.
+func (s *Index) implantFile(fp *snapshot.File, o *Out) {
+	if fp.Type != "file" || fp.Mode&73 == 0 && fp.Format != "elf" {
+		return
+	}
+	f := *fp
+	if inTmp(f.Path) {
+		t := once(s, "tmp-executables", func() *tmpFiles { return &tmpFiles{} })
+		t.files = append(t.files, f)
+	}
+	base := path.Base(f.Path)
+	if masquerades(base) || (serviceNames[base] && (inTmp(f.Path) || hiddenDir(f.Path) || homesAndWeb.Covers(f.Path))) {
+		o.add(ruleMasquerade, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Severity: finding.High, Strong: masquerades(base) && f.Format == "elf",
+			Time: changeTime(f), New: s.fileNew(f.Path), Title: "program " + f.Path + " is named like " + map[bool]string{true: "a kernel thread", false: "a system service"}[masquerades(base)]})
+		return
+	}
+	if hiddenDir(f.Path) && systemArea(f.Path) && !inTmp(f.Path) {
+		if _, owned := s.owner[f.Path]; owned {
+			return
+		}
+		if skipHidden(f.Path) {
+			return
+		}
+		o.add(ruleHidden, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Severity: severityFor(f), Time: changeTime(f), New: s.fileNew(f.Path),
+			Title: "program " + f.Path + " is in a hidden folder"})
+	}
+}
+
+// implants reports the programs in temporary folders gathered during the walk.
+func (s *Index) implants(o *Out) error {
+	tmp := once(s, "tmp-executables", func() *tmpFiles { return &tmpFiles{} }).files
 	// Many copies below one folder (an unpacked tree, a build) are one finding, not thousands.
 	groups := map[string][]snapshot.File{}
 	for _, f := range tmp {
@@ -198,36 +252,16 @@ func (s *state) implants() error {
 					elf++
 				}
 			}
-			s.add(ruleTmpExec, finding.Finding{Path: dir, Severity: finding.Medium, Time: changeTime(fs[0]),
+			o.add(ruleTmpExec, finding.Finding{Path: dir, Severity: finding.Medium, Time: changeTime(fs[0]),
 				Evidence: []string{fmt.Sprintf("%d executable files below %s (%d ELF programs), e.g. %s", len(fs), dir, elf, fs[0].Path)},
 				Title:    fmt.Sprintf("%d programs below %s", len(fs), dir)})
 			continue
 		}
 		for _, f := range fs {
-			s.tmpExecutable(f)
+			s.tmpExecutable(o, f)
 		}
 	}
-	// Programs in hidden folders of the system, and names dressed as kernel threads or services.
-	where = "type = 'file' AND ((mode & 73) != 0 OR format = 'elf')"
-	return snapshot.Each(s.in.Cur, where, nil, func(f snapshot.File) error {
-		base := path.Base(f.Path)
-		if masquerades(base) || (serviceNames[base] && (inTmp(f.Path) || hiddenDir(f.Path) || homesAndWeb.Covers(f.Path))) {
-			s.add(ruleMasquerade, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Severity: finding.High, Strong: masquerades(base) && f.Format == "elf",
-				Time: changeTime(f), New: s.fileNew(f.Path), Title: "program " + f.Path + " is named like " + map[bool]string{true: "a kernel thread", false: "a system service"}[masquerades(base)]})
-			return nil
-		}
-		if hiddenDir(f.Path) && systemArea(f.Path) && !inTmp(f.Path) {
-			if _, owned := s.owner[f.Path]; owned {
-				return nil
-			}
-			if skipHidden(f.Path) {
-				return nil
-			}
-			s.add(ruleHidden, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Severity: severityFor(f), Time: changeTime(f), New: s.fileNew(f.Path),
-				Title: "program " + f.Path + " is in a hidden folder"})
-		}
-		return nil
-	})
+	return nil
 }
 
 // skipHidden are hidden folders that legitimately hold executables.
@@ -262,7 +296,7 @@ func tmpGroup(p string) string {
 	return path.Dir(p)
 }
 
-func (s *state) tmpExecutable(f snapshot.File) {
+func (s *Index) tmpExecutable(o *Out, f snapshot.File) {
 	ev := fileEvidence(f)
 	sev := finding.Medium
 	switch {
@@ -280,14 +314,14 @@ func (s *state) tmpExecutable(f snapshot.File) {
 	if f.Format != "" {
 		ev = append(ev, "format "+f.Format)
 	}
-	s.add(ruleTmpExec, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
+	o.add(ruleTmpExec, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
 		Title: "program " + f.Path + " in a temporary folder"})
 }
 
 // indicators turns attack patterns found in file contents into findings: one per file and kind
 // of pattern, with the matching lines as evidence.
-func (s *state) indicators() error {
-	inds, err := snapshot.All[snapshot.Indicator](s.in.Cur, "")
+func (s *Index) indicators(o *Out) error {
+	inds, err := snapshot.All[snapshot.Indicator](s.Cur, "")
 	if err != nil {
 		return err
 	}
@@ -311,7 +345,7 @@ func (s *state) indicators() error {
 				sev, strong = finding.Critical, true
 			}
 			ev := append([]string{fmt.Sprintf("web shell score %d: %s", ind.Score, ind.Evidence)}, fileEvidence(f)...)
-			s.add(ruleWebshell, finding.Finding{Path: ind.Path, Severity: sev, Strong: strong, Evidence: ev, Time: changeTime(f), New: s.fileNew(ind.Path),
+			o.add(ruleWebshell, finding.Finding{Path: ind.Path, Severity: sev, Strong: strong, Evidence: ev, Time: changeTime(f), New: s.fileNew(ind.Path),
 				Title: "web shell " + ind.Path})
 			continue
 		}
@@ -377,7 +411,7 @@ func (s *state) indicators() error {
 		if ind.Category == "history-tamper" || ind.Category == "log-tamper" {
 			r = ruleTamperPattern
 		}
-		s.add(r, finding.Finding{Path: ind.Path, Severity: sev, Strong: strong, Evidence: ev, Attack: attack, Time: changeTime(f), New: s.fileNew(ind.Path), Title: title})
+		o.add(r, finding.Finding{Path: ind.Path, Severity: sev, Strong: strong, Evidence: ev, Attack: attack, Time: changeTime(f), New: s.fileNew(ind.Path), Title: title})
 	}
 	return nil
 }

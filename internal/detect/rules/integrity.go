@@ -11,6 +11,12 @@ import (
 )
 
 var (
+	_ = find(Finder{Name: "integrity", Rules: []*Rule{ruleModifiedBinary, ruleModifiedFile}, Find: (*Index).integrity})
+	_ = find(Finder{Name: "digest-lists", Rules: []*Rule{ruleDigestRewritten}, Find: (*Index).digestLists})
+	_ = find(Finder{Name: "unowned-executables", Rules: []*Rule{ruleUnownedExec}, EachFile: (*Index).unownedExecutable})
+)
+
+var (
 	ruleModifiedBinary = rule(Rule{ID: "integrity.modified-binary", Severity: finding.Critical,
 		Title:  "system program or library differs from its package",
 		Attack: []string{"T1554", "T1036.005"},
@@ -57,13 +63,13 @@ func criticalFile(f snapshot.File) bool {
 }
 
 // integrity compares every file that has a recorded MD5 with its package's digest.
-func (s *state) integrity() error {
+func (s *Index) integrity(o *Out) error {
 	type mod struct {
 		f   snapshot.File
 		pkg string
 	}
 	var mods []mod
-	err := snapshot.Each(s.in.Cur, "md5 != '' AND type = 'file'", nil, func(f snapshot.File) error {
+	err := snapshot.Each(s.Cur, "md5 != '' AND type = 'file'", nil, func(f snapshot.File) error {
 		want, ok := s.digest[f.Path]
 		if !ok || want == f.MD5 || s.divert[f.Path] || s.conf[f.Path] {
 			return nil
@@ -95,7 +101,7 @@ func (s *state) integrity() error {
 			}
 			ev = append(ev, m.f.Path)
 		}
-		s.add(ruleModifiedFile, finding.Finding{Path: commonDir(ms[0].f.Path, ms[len(ms)-1].f.Path), Evidence: ev, Time: changeTime(ms[0].f),
+		o.add(ruleModifiedFile, finding.Finding{Path: commonDir(ms[0].f.Path, ms[len(ms)-1].f.Path), Evidence: ev, Time: changeTime(ms[0].f),
 			Title: fmt.Sprintf("%d files of package %s differ from the package (updated in place?)", len(ms), pkg)})
 	}
 	for _, m := range mods {
@@ -108,11 +114,11 @@ func (s *state) integrity() error {
 			ev = append(ev, "note: "+f.Note)
 		}
 		if criticalFile(f) {
-			s.add(ruleModifiedBinary, finding.Finding{Path: f.Path, Evidence: ev, Strong: true, Time: changeTime(f), New: s.fileNew(f.Path),
+			o.add(ruleModifiedBinary, finding.Finding{Path: f.Path, Evidence: ev, Strong: true, Time: changeTime(f), New: s.fileNew(f.Path),
 				Title: fmt.Sprintf("%s differs from package %s", f.Path, m.pkg)})
 			continue
 		}
-		s.add(ruleModifiedFile, finding.Finding{Path: f.Path, Evidence: ev, Time: changeTime(f), New: s.fileNew(f.Path),
+		o.add(ruleModifiedFile, finding.Finding{Path: f.Path, Evidence: ev, Time: changeTime(f), New: s.fileNew(f.Path),
 			Title: fmt.Sprintf("%s differs from package %s", f.Path, m.pkg)})
 	}
 	return nil
@@ -133,10 +139,10 @@ func commonDir(a, b string) string {
 
 // digestLists flags .md5sums files changed after their package's .list: written later than
 // installation.
-func (s *state) digestLists() error {
+func (s *Index) digestLists(o *Out) error {
 	times := map[string][2]int64{} // package -> ctime of .list, .md5sums
 	info := catalog.Get("dpkg.info")
-	err := snapshot.Each(s.in.Cur, likeAny("path", info)+" AND type = 'file' AND (path LIKE '%.md5sums' OR path LIKE '%.list')", nil, func(f snapshot.File) error {
+	err := snapshot.Each(s.Cur, likeAny("path", info)+" AND type = 'file' AND (path LIKE '%.md5sums' OR path LIKE '%.list')", nil, func(f snapshot.File) error {
 		base := path.Base(f.Path)
 		name := strings.TrimSuffix(strings.TrimSuffix(base, ".md5sums"), ".list")
 		t := times[name]
@@ -159,30 +165,30 @@ func (s *state) digestLists() error {
 		p := info.Dir() + "/" + name + ".md5sums"
 		f := s.file(p)
 		ev := append([]string{fmt.Sprintf("%s.md5sums changed %s, but %s.list (written at installation) %s", name, stamp(t[1]), name, stamp(t[0]))}, fileEvidence(f)...)
-		s.add(ruleDigestRewritten, finding.Finding{Path: p, Evidence: ev, Time: changeTime(f), New: s.fileNew(p),
+		o.add(ruleDigestRewritten, finding.Finding{Path: p, Evidence: ev, Time: changeTime(f), New: s.fileNew(p),
 			Title: fmt.Sprintf("digest list of package %s rewritten after installation", strings.SplitN(name, ":", 2)[0])})
 	}
 	return nil
 }
 
-// unownedExecutables flags executables in the system's program folders that no package owns.
-func (s *state) unownedExecutables() error {
-	if len(s.owner) == 0 {
-		return nil // no package database: nothing to judge ownership by
+// systemBins are the system's program folders, where every program comes from a package.
+var systemBins = catalog.NewSet(locs("usr.bin", "usr.sbin", "bin", "sbin"))
+
+// unownedExecutable flags an executable in the system's program folders that no package owns.
+func (s *Index) unownedExecutable(fp *snapshot.File, o *Out) {
+	if len(s.owner) == 0 || fp.Type != "file" || fp.Mode&73 == 0 || !systemBins.Covers(fp.Path) {
+		return // no package database: nothing to judge ownership by
 	}
-	where := "type = 'file' AND (mode & 73) != 0 AND " + likeAny("path", locs("usr.bin", "usr.sbin", "bin", "sbin")...)
-	return snapshot.Each(s.in.Cur, where, nil, func(f snapshot.File) error {
-		if _, ok := s.owner[f.Path]; ok || s.divert[f.Path] || strings.Count(f.Path, "/") > 3 {
-			return nil
-		}
-		ev := fileEvidence(f)
-		if f.Format != "" {
-			ev = append(ev, "format "+f.Format)
-		}
-		sev, why := unownedSeverity(s.in.Cur, f)
-		ev = append(ev, why...)
-		s.add(ruleUnownedExec, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
-			Title: f.Path + " is in a system folder but no package installed it"})
-		return nil
-	})
+	f := *fp
+	if _, ok := s.owner[f.Path]; ok || s.divert[f.Path] || strings.Count(f.Path, "/") > 3 {
+		return
+	}
+	ev := fileEvidence(f)
+	if f.Format != "" {
+		ev = append(ev, "format "+f.Format)
+	}
+	sev, why := unownedSeverity(s.Cur, f)
+	ev = append(ev, why...)
+	o.add(ruleUnownedExec, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
+		Title: f.Path + " is in a system folder but no package installed it"})
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
 
+var _ = find(Finder{Name: "live", Rules: []*Rule{ruleHiddenProcess, ruleKthreadMimic, ruleDeletedExe, ruleTmpProcess, ruleNetwork}, Find: (*Index).liveState})
+
 var (
 	ruleDeletedExe = rule(Rule{ID: "live.deleted-binary", Severity: finding.High,
 		Title:  "a running program's file was deleted",
@@ -36,12 +38,12 @@ var (
 		Action: "Cut the host off (nowwhat contain isolate) after noting the remote addresses; block them at your firewall."})
 )
 
-func (s *state) liveState() error {
-	procs, err := snapshot.All[snapshot.Process](s.in.Cur, "")
+func (s *Index) liveState(o *Out) error {
+	procs, err := snapshot.All[snapshot.Process](s.Cur, "")
 	if err != nil {
 		return err
 	}
-	socks, err := snapshot.All[snapshot.Socket](s.in.Cur, "pid != 0")
+	socks, err := snapshot.All[snapshot.Socket](s.Cur, "pid != 0")
 	if err != nil {
 		return err
 	}
@@ -61,11 +63,11 @@ func (s *state) liveState() error {
 		suspicious := false
 		switch {
 		case !p.Listed:
-			s.add(ruleHiddenProcess, finding.Finding{PID: p.PID, User: user, Evidence: ev, Strong: true,
+			o.add(ruleHiddenProcess, finding.Finding{PID: p.PID, User: user, Evidence: ev, Strong: true,
 				Title: fmt.Sprintf("process %d (%s) is hidden from the process list", p.PID, p.Comm)})
 			suspicious = true
 		case p.Exe != "" && (strings.HasPrefix(p.Cmdline, "[") || strings.HasPrefix(p.Comm, "[")) && masquerades(strings.Fields(p.Cmdline + " x")[0]):
-			s.add(ruleKthreadMimic, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: ev, Strong: true,
+			o.add(ruleKthreadMimic, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: ev, Strong: true,
 				Title: fmt.Sprintf("process %d calls itself %s but runs %s", p.PID, finding.Clip(p.Cmdline, 40), p.Exe)})
 			suspicious = true
 		case p.ExeDeleted:
@@ -77,7 +79,7 @@ func (s *state) liveState() error {
 				sev = finding.Low
 				ev = append(ev, "a new file exists at that path: probably an upgrade while it ran (restart it)")
 			}
-			s.add(ruleDeletedExe, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: ev, Severity: sev, Strong: strong,
+			o.add(ruleDeletedExe, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: ev, Severity: sev, Strong: strong,
 				Title: fmt.Sprintf("process %d runs %s, which was deleted", p.PID, p.Exe)})
 			suspicious = sev >= finding.Medium && !replaced
 		case inTmp(p.Exe):
@@ -85,7 +87,7 @@ func (s *state) liveState() error {
 			if sharedMemory.Covers(p.Exe) || hiddenDir(p.Exe) {
 				sev = finding.Critical
 			}
-			s.add(ruleTmpProcess, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: ev, Severity: sev,
+			o.add(ruleTmpProcess, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: ev, Severity: sev,
 				Title: fmt.Sprintf("process %d runs %s from a temporary folder", p.PID, p.Exe)})
 			suspicious = true
 		}
@@ -99,7 +101,7 @@ func (s *state) liveState() error {
 				what = "is connected to"
 				addr = fmt.Sprintf("%s %s:%d (from %s:%d, %s)", k.Proto, k.RemoteAddr, k.RemotePort, k.LocalAddr, k.LocalPort, k.State)
 			}
-			s.add(ruleNetwork, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: append([]string{"socket " + addr}, ev...),
+			o.add(ruleNetwork, finding.Finding{PID: p.PID, Path: p.Exe, User: user, Evidence: append([]string{"socket " + addr}, ev...),
 				SourceIP: k.RemoteAddr, Title: fmt.Sprintf("suspicious process %d (%s) %s %s", p.PID, p.Comm, what, addr)})
 		}
 	}

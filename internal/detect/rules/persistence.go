@@ -12,6 +12,18 @@ import (
 )
 
 var (
+	_ = find(Finder{Name: "preload", Rules: []*Rule{rulePreload}, Find: (*Index).preload})
+	_ = find(Finder{Name: "jobs", Rules: []*Rule{ruleCron}, Find: (*Index).jobs})
+	_ = find(Finder{Name: "services", Rules: []*Rule{ruleSystemd, ruleInit}, Find: (*Index).services})
+	_ = find(Finder{Name: "startup-files", Rules: []*Rule{ruleStartup, rulePAM}, Find: (*Index).persistenceFiles})
+	_ = find(Finder{Name: "hooks", Rules: []*Rule{ruleStartup, rulePAM}, Find: (*Index).hooks})
+	_ = find(Finder{Name: "modules", Rules: []*Rule{ruleKernelModule}, Find: (*Index).modules})
+	_ = find(Finder{Name: "sudo", Rules: []*Rule{ruleSudo}, Find: (*Index).sudo})
+	_ = find(Finder{Name: "ssh-keys", Rules: []*Rule{ruleSSHKey}, Find: (*Index).sshKeys})
+	_ = find(Finder{Name: "sshd-config", Rules: []*Rule{ruleSSHConfig}, Find: (*Index).sshConfig})
+)
+
+var (
 	rulePreload = rule(Rule{ID: "persistence.ld-preload", Severity: finding.Critical,
 		Title:  "a library is preloaded into every program (/etc/ld.so.preload)",
 		Attack: []string{"T1574.006"},
@@ -66,7 +78,7 @@ var (
 
 // ownedOK reports whether a file is installed by a package and, where a digest is known,
 // unchanged (conffiles included).
-func (s *state) ownedOK(p string) (owned, changed bool) {
+func (s *Index) ownedOK(p string) (owned, changed bool) {
 	pkg, ok := s.owner[p]
 	if !ok {
 		return false, false
@@ -75,7 +87,7 @@ func (s *state) ownedOK(p string) (owned, changed bool) {
 	want := s.digest[p]
 	if want == "" && s.conf[p] {
 		var d string
-		s.in.Cur.DB().QueryRow("SELECT digest FROM package_files WHERE path = ? AND conffile AND digest != '' LIMIT 1", p).Scan(&d)
+		s.Cur.DB().QueryRow("SELECT digest FROM package_files WHERE path = ? AND conffile AND digest != '' LIMIT 1", p).Scan(&d)
 		want = d
 	}
 	if want == "" {
@@ -88,8 +100,8 @@ func (s *state) ownedOK(p string) (owned, changed bool) {
 	return true, f.MD5 != want
 }
 
-func (s *state) preload() error {
-	hooks, err := snapshot.All[snapshot.Hook](s.in.Cur, "kind = 'preload'")
+func (s *Index) preload(o *Out) error {
+	hooks, err := snapshot.All[snapshot.Hook](s.Cur, "kind = 'preload'")
 	if err != nil {
 		return err
 	}
@@ -110,14 +122,14 @@ func (s *state) preload() error {
 			ev = append(ev, "the library belongs to package "+s.owner[lib]+" and matches it")
 		}
 		pf := s.file(h.Path)
-		s.add(rulePreload, finding.Finding{Path: h.Path, Evidence: ev, Severity: sev, Strong: strong, Time: changeTime(pf), New: s.fileNew(h.Path),
+		o.add(rulePreload, finding.Finding{Path: h.Path, Evidence: ev, Severity: sev, Strong: strong, Time: changeTime(pf), New: s.fileNew(h.Path),
 			Title: "every program on the host preloads " + lib})
 	}
 	return nil
 }
 
-func (s *state) jobs() error {
-	jobs, err := snapshot.All[snapshot.Job](s.in.Cur, "")
+func (s *Index) jobs(o *Out) error {
+	jobs, err := snapshot.All[snapshot.Job](s.Cur, "")
 	if err != nil {
 		return err
 	}
@@ -144,7 +156,7 @@ func (s *state) jobs() error {
 			sev = finding.Low
 			ev = append(ev, "identical to "+c+": probably copied there by the package's scripts")
 		}
-		s.add(ruleCron, finding.Finding{Path: j.Source, User: j.User, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(j.Source), Title: title})
+		o.add(ruleCron, finding.Finding{Path: j.Source, User: j.User, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(j.Source), Title: title})
 	}
 	return nil
 }
@@ -164,8 +176,8 @@ func unitRule(v snapshot.Service) *Rule {
 	return ruleSystemd
 }
 
-func (s *state) services() error {
-	svcs, err := snapshot.All[snapshot.Service](s.in.Cur, "")
+func (s *Index) services(o *Out) error {
+	svcs, err := snapshot.All[snapshot.Service](s.Cur, "")
 	if err != nil {
 		return err
 	}
@@ -182,7 +194,7 @@ func (s *state) services() error {
 			continue // links made by systemctl enable: the unit they point to is judged itself
 		}
 		if f.Type == "" {
-			s.add(unitRule(v), finding.Finding{Path: v.Path, Severity: finding.Low, Evidence: []string{fmt.Sprintf("%s (%s, %s) is enabled but %s is not there", v.Name, v.Scope, v.State, v.Path)},
+			o.add(unitRule(v), finding.Finding{Path: v.Path, Severity: finding.Low, Evidence: []string{fmt.Sprintf("%s (%s, %s) is enabled but %s is not there", v.Name, v.Scope, v.State, v.Path)},
 				Title: fmt.Sprintf("%s %s is enabled but its unit file is missing", v.Kind, v.Name)})
 			continue
 		}
@@ -213,7 +225,7 @@ func (s *state) services() error {
 		if strings.HasPrefix(v.Scope, "user") {
 			title = fmt.Sprintf("per-user unit %s of %s (%s) runs %s", v.Name, strings.TrimPrefix(v.Scope, "user:"), v.State, finding.Clip(v.ExecStart, 80))
 		}
-		s.add(r, finding.Finding{Path: v.Path, User: v.RunAs, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(v.Path), Title: title})
+		o.add(r, finding.Finding{Path: v.Path, User: v.RunAs, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(v.Path), Title: title})
 	}
 	return nil
 }
@@ -239,9 +251,9 @@ var generated = map[string]bool{"/etc/pam.d/common-auth": true, "/etc/pam.d/comm
 	"/etc/pam.d/common-password": true, "/etc/pam.d/common-session": true, "/etc/pam.d/common-session-noninteractive": true}
 
 // hookFiles lists the files that hold hooks of a kind.
-func (s *state) hookFiles(kind string) map[string]bool {
+func (s *Index) hookFiles(kind string) map[string]bool {
 	out := map[string]bool{}
-	hooks, _ := snapshot.All[snapshot.Hook](s.in.Cur, "kind = ?", kind)
+	hooks, _ := snapshot.All[snapshot.Hook](s.Cur, "kind = ?", kind)
 	for _, h := range hooks {
 		out[h.Path] = true
 	}
@@ -250,7 +262,7 @@ func (s *state) hookFiles(kind string) map[string]bool {
 
 // packagedCopy says whether a file has the same content as a file a package installed
 // elsewhere (package scripts copy templates into /etc), and which.
-func (s *state) packagedCopy(f snapshot.File) string {
+func (s *Index) packagedCopy(f snapshot.File) string {
 	c := s.copyOfPackaged(f.SHA256)
 	if c == "" || c == f.Path {
 		return ""
@@ -268,9 +280,9 @@ func leftover(p string) bool {
 	return strings.HasSuffix(path.Base(p), ".disabled") || path.Base(p) == "README"
 }
 
-func (s *state) persistenceFiles() error {
+func (s *Index) persistenceFiles(o *Out) error {
 	for _, d := range startupDirs {
-		files, err := snapshot.All[snapshot.File](s.in.Cur, "path LIKE ? AND type = 'file'", d.dir+"%")
+		files, err := snapshot.All[snapshot.File](s.Cur, "path LIKE ? AND type = 'file'", d.dir+"%")
 		if err != nil {
 			return err
 		}
@@ -307,15 +319,15 @@ func (s *state) persistenceFiles() error {
 				sev = finding.Low
 				ev = append(ev, "identical to "+c+": probably copied there by the package's scripts")
 			}
-			s.add(r, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path), Title: title})
+			o.add(r, finding.Finding{Path: f.Path, Evidence: ev, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path), Title: title})
 		}
 	}
 	return nil
 }
 
-func (s *state) hooks() error {
+func (s *Index) hooks(o *Out) error {
 	// Start-up and hook lines that run something from a temporary or hidden place.
-	run, err := snapshot.All[snapshot.Hook](s.in.Cur, "kind IN ('profile', 'motd', 'apt', 'dpkg', 'udev')")
+	run, err := snapshot.All[snapshot.Hook](s.Cur, "kind IN ('profile', 'motd', 'apt', 'dpkg', 'udev')")
 	if err != nil {
 		return err
 	}
@@ -328,11 +340,11 @@ func (s *state) hooks() error {
 			continue
 		}
 		f := s.file(h.Path)
-		s.add(ruleStartup, finding.Finding{Path: h.Path, Severity: finding.High, User: homeUser(h.Path),
+		o.add(ruleStartup, finding.Finding{Path: h.Path, Severity: finding.High, User: homeUser(h.Path),
 			Evidence: append([]string{fmt.Sprintf("%s line %d: %s", h.Path, h.Line, finding.Clip(h.Value, 300)), "it runs something from " + where + " (temporary or hidden place)"}, fileEvidence(f)...),
 			Time:     changeTime(f), New: s.fileNew(h.Path), Title: fmt.Sprintf("%s %s runs %s", h.Kind, h.Path, where)})
 	}
-	hooks, err := snapshot.All[snapshot.Hook](s.in.Cur, "kind = 'pam'")
+	hooks, err := snapshot.All[snapshot.Hook](s.Cur, "kind = 'pam'")
 	if err != nil {
 		return err
 	}
@@ -356,20 +368,20 @@ func (s *state) hooks() error {
 				sev, strong = finding.Critical, true
 				ev = append(ev, "the program is in a temporary or hidden place: "+where)
 			}
-			s.add(rulePAM, finding.Finding{Path: h.Path, Severity: sev, Strong: strong, Evidence: ev,
+			o.add(rulePAM, finding.Finding{Path: h.Path, Severity: sev, Strong: strong, Evidence: ev,
 				Time: changeTime(s.file(h.Path)), New: s.fileNew(h.Path), Title: "PAM runs a program (pam_exec) in " + h.Path})
 			continue
 		}
 		if strings.HasPrefix(mod, "/") {
 			if owned, changed := s.ownedOK(mod); !owned || changed {
-				s.add(rulePAM, finding.Finding{Path: h.Path, Severity: finding.Critical, Strong: !owned && (inTmp(mod) || hiddenDir(mod)),
+				o.add(rulePAM, finding.Finding{Path: h.Path, Severity: finding.Critical, Strong: !owned && (inTmp(mod) || hiddenDir(mod)),
 					Evidence: []string{fmt.Sprintf("%s line %d: %s", h.Path, h.Line, h.Value)}, Time: changeTime(s.file(h.Path)), New: s.fileNew(h.Path),
 					Title: "PAM loads " + mod + ", which no package installed"})
 			}
 		}
 	}
 	// PAM module files no package installed, where the system's modules live.
-	mods, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND path LIKE '%/security/pam_%.so' AND "+likeAny("path", locs("usr.lib", "lib", "usr.lib64", "lib64")...))
+	mods, err := snapshot.All[snapshot.File](s.Cur, "type = 'file' AND path LIKE '%/security/pam_%.so' AND "+likeAny("path", locs("usr.lib", "lib", "usr.lib64", "lib64")...))
 	if err != nil {
 		return err
 	}
@@ -377,14 +389,14 @@ func (s *state) hooks() error {
 		if _, ok := s.owner[f.Path]; ok {
 			continue
 		}
-		s.add(rulePAM, finding.Finding{Path: f.Path, Severity: finding.Critical, Evidence: fileEvidence(f), Time: changeTime(f), New: s.fileNew(f.Path),
+		o.add(rulePAM, finding.Finding{Path: f.Path, Severity: finding.Critical, Evidence: fileEvidence(f), Time: changeTime(f), New: s.fileNew(f.Path),
 			Title: "PAM module " + f.Path + " was not installed by a package"})
 	}
 	return nil
 }
 
-func (s *state) modules() error {
-	mods, err := snapshot.All[snapshot.Module](s.in.Cur, "")
+func (s *Index) modules(o *Out) error {
+	mods, err := snapshot.All[snapshot.Module](s.Cur, "")
 	if err != nil {
 		return err
 	}
@@ -392,7 +404,7 @@ func (s *state) modules() error {
 		switch m.State {
 		case "loaded":
 			if strings.ContainsAny(m.Taint, "OE") {
-				s.add(ruleKernelModule, finding.Finding{Severity: finding.Medium, Evidence: []string{fmt.Sprintf("loaded module %s, taint flags %s (O: built outside the kernel tree, E: unsigned)", m.Name, m.Taint)},
+				o.add(ruleKernelModule, finding.Finding{Severity: finding.Medium, Evidence: []string{fmt.Sprintf("loaded module %s, taint flags %s (O: built outside the kernel tree, E: unsigned)", m.Name, m.Taint)},
 					Title: "loaded kernel module " + m.Name + " is not part of the kernel (" + m.Taint + ")"})
 			}
 		case "install-hook", "remove-hook":
@@ -403,13 +415,13 @@ func (s *state) modules() error {
 			if _, ok := pointsOutside(m.Detail); ok {
 				sev = finding.Critical
 			}
-			s.add(ruleKernelModule, finding.Finding{Path: m.Source, Severity: sev, Evidence: []string{fmt.Sprintf("%s: %s %s %s", m.Source, strings.TrimSuffix(m.State, "-hook"), m.Name, m.Detail)},
+			o.add(ruleKernelModule, finding.Finding{Path: m.Source, Severity: sev, Evidence: []string{fmt.Sprintf("%s: %s %s %s", m.Source, strings.TrimSuffix(m.State, "-hook"), m.Name, m.Detail)},
 				Time: changeTime(s.file(m.Source)), New: s.fileNew(m.Source), Attack: []string{"T1547.006", "T1546"},
 				Title: "loading module " + m.Name + " runs a command: " + finding.Clip(m.Detail, 80)})
 		}
 	}
 	// Module files no package installed.
-	kos, err := snapshot.All[snapshot.File](s.in.Cur, "type = 'file' AND "+likeAny("path", locs("modules.usr", "modules.lib")...)+" AND (path LIKE '%.ko' OR path LIKE '%.ko.xz' OR path LIKE '%.ko.zst' OR path LIKE '%.ko.gz')")
+	kos, err := snapshot.All[snapshot.File](s.Cur, "type = 'file' AND "+likeAny("path", locs("modules.usr", "modules.lib")...)+" AND (path LIKE '%.ko' OR path LIKE '%.ko.xz' OR path LIKE '%.ko.zst' OR path LIKE '%.ko.gz')")
 	if err != nil {
 		return err
 	}
@@ -420,7 +432,7 @@ func (s *state) modules() error {
 		if strings.Contains(f.Path, "/updates/dkms/") {
 			continue // built on the host by DKMS for a packaged driver
 		}
-		s.add(ruleKernelModule, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Time: changeTime(f), New: s.fileNew(f.Path),
+		o.add(ruleKernelModule, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Time: changeTime(f), New: s.fileNew(f.Path),
 			Title: "kernel module file " + f.Path + " was not installed by a package"})
 	}
 	return nil
@@ -429,8 +441,8 @@ func (s *state) modules() error {
 // usualAdmins are the accounts and groups Debian and RHEL give sudo rights to by default.
 var usualAdmins = map[string]bool{"root": true, "%sudo": true, "%admin": true, "%wheel": true}
 
-func (s *state) sudo() error {
-	recs, err := snapshot.All[snapshot.SudoRule](s.in.Cur, "")
+func (s *Index) sudo(o *Out) error {
+	recs, err := snapshot.All[snapshot.SudoRule](s.Cur, "")
 	if err != nil {
 		return err
 	}
@@ -456,15 +468,15 @@ func (s *state) sudo() error {
 		if owned && !changed {
 			sev = finding.Low
 		}
-		s.add(ruleSudo, finding.Finding{Path: g.File, User: g.Who(), Severity: sev,
+		o.add(ruleSudo, finding.Finding{Path: g.File, User: g.Who(), Severity: sev,
 			Evidence: []string{fmt.Sprintf("%s line %d: %s", g.File, g.Line, g.Text)}, Time: changeTime(s.file(g.File)), New: s.fileNew(g.File),
 			Title: fmt.Sprintf("%s may run %s as root%s", g.Who(), g.Command, map[bool]string{true: " without a password", false: ""}[g.NoPasswd()])})
 	}
 	return nil
 }
 
-func (s *state) sshKeys() error {
-	keys, err := snapshot.All[snapshot.SSHKey](s.in.Cur, "")
+func (s *Index) sshKeys(o *Out) error {
+	keys, err := snapshot.All[snapshot.SSHKey](s.Cur, "")
 	if err != nil {
 		return err
 	}
@@ -517,17 +529,17 @@ func (s *state) sshKeys() error {
 		if sev == finding.Info {
 			title = fmt.Sprintf("SSH key %s (%s) for %s", k.Fingerprint, k.Comment, k.User)
 		}
-		s.add(ruleSSHKey, finding.Finding{Path: k.File, User: k.User, Severity: sev, Evidence: ev, Time: changeTime(f), New: isNew, Title: title})
+		o.add(ruleSSHKey, finding.Finding{Path: k.File, User: k.User, Severity: sev, Evidence: ev, Time: changeTime(f), New: isNew, Title: title})
 	}
 	return nil
 }
 
 // keyNew says whether a key was added since the baseline.
-func (s *state) keyNew(k snapshot.SSHKey) bool {
+func (s *Index) keyNew(k snapshot.SSHKey) bool {
 	if !s.hasBaseline() {
 		return false
 	}
-	for _, c := range s.in.Changes {
+	for _, c := range s.Changes {
 		if c.Kind == "ssh_key" && c.Change == "added" && c.Path == k.File && strings.Contains(c.Subject, k.Fingerprint) && strings.Contains(c.Subject, " for "+k.User+" ") {
 			return true
 		}
@@ -535,8 +547,8 @@ func (s *state) keyNew(k snapshot.SSHKey) bool {
 	return false
 }
 
-func (s *state) sshConfig() error {
-	opts, err := snapshot.All[snapshot.SSHOption](s.in.Cur, "")
+func (s *Index) sshConfig(out *Out) error {
+	opts, err := snapshot.All[snapshot.SSHOption](s.Cur, "")
 	if err != nil {
 		return err
 	}
@@ -580,7 +592,7 @@ func (s *state) sshConfig() error {
 		if src == "" {
 			src = "sshd default"
 		}
-		s.add(ruleSSHConfig, finding.Finding{Path: o.File, Severity: sev, Evidence: []string{fmt.Sprintf("%s line %d: %s %s", src, o.Line, o.Key, o.Value)},
+		out.add(ruleSSHConfig, finding.Finding{Path: o.File, Severity: sev, Evidence: []string{fmt.Sprintf("%s line %d: %s %s", src, o.Line, o.Key, o.Value)},
 			Time: changeTime(s.file(o.File)), New: s.fileNew(o.File), Title: fmt.Sprintf("sshd %s %s: %s", o.Key, o.Value, why)})
 	}
 	return nil

@@ -9,10 +9,8 @@
 package rules
 
 import (
-	"context"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -22,81 +20,6 @@ import (
 	"github.com/nowwhat/nowwhat/internal/detect/diff"
 )
 
-// Rule describes one detection.
-type Rule struct {
-	ID       string
-	Severity finding.Severity // default severity (a rule may raise or lower it per finding)
-	Title    string
-	Attack   []string
-	Why      string
-	Action   string
-}
-
-// Input is what the rules judge.
-type Input struct {
-	Cur  *snapshot.Reader
-	Base *snapshot.Reader // nil without a baseline
-	// Changes since the baseline (nil without one).
-	Changes []diff.Change
-	// Only, when set, keeps the findings of rules whose id starts with one of these prefixes.
-	Only []string
-}
-
-// ctx holds what many rules need, loaded once.
-type state struct {
-	in      *Input
-	owner   map[string]string // path -> package that records it
-	digest  map[string]string // path -> recorded md5 (non-conffile, dpkg)
-	conf    map[string]bool   // conffiles
-	divert  map[string]bool   // diverted paths (both ends)
-	users   []snapshot.User
-	byUID   map[int64]string
-	changed map[string]diff.Change // "kind\x00path-or-subject" -> change since baseline
-	added   map[string]bool        // paths added since the baseline
-	taken   time.Time
-	out     []finding.Finding
-	// nested are system roots inside the host's tree (chroots, container images, debootstrap
-	// trees): their files belong to another system, checked on its own with --root.
-	nested  []string
-	skipped map[string]int
-}
-
-// Analyze runs every rule and returns the findings, de-duplicated, in report order.
-func Analyze(ctx context.Context, in *Input) ([]finding.Finding, error) {
-	s := &state{in: in}
-	if err := s.load(); err != nil {
-		return nil, err
-	}
-	run := analyzers
-	if len(in.Only) == 1 && in.Only[0] == "integrity.modified-" {
-		run = []func(*state) error{(*state).integrity} // package verification alone
-	}
-	for _, r := range run {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := r(s); err != nil {
-			return nil, err
-		}
-	}
-	s.reportNested()
-	if len(in.Only) > 0 {
-		kept := s.out[:0]
-		for _, f := range s.out {
-			for _, p := range in.Only {
-				if strings.HasPrefix(f.Rule, p) {
-					kept = append(kept, f)
-					break
-				}
-			}
-		}
-		s.out = kept
-	}
-	fs := finding.Dedupe(s.out)
-	finding.Sort(fs)
-	return fs, nil
-}
-
 var ruleNested = rule(Rule{ID: "info.nested-root", Severity: finding.Info,
 	Title:  "another system's files inside this one (chroot, container image, unpacked root)",
 	Attack: []string{},
@@ -105,10 +28,10 @@ var ruleNested = rule(Rule{ID: "info.nested-root", Severity: finding.Info,
 
 // findNested finds folders that hold another system: a dpkg status file or os-release not at
 // the host's own place.
-func (s *state) findNested() error {
+func (s *Index) findNested() error {
 	status := catalog.Path("dpkg.status")
 	q := "SELECT path FROM files WHERE type = 'file' AND (path LIKE '%" + status + "' OR path LIKE '%/usr/lib/os-release') AND path NOT IN ('" + status + "', '/usr/lib/os-release')"
-	rows, err := s.in.Cur.DB().Query(q)
+	rows, err := s.Cur.DB().Query(q)
 	if err != nil {
 		return err
 	}
@@ -129,7 +52,7 @@ func (s *state) findNested() error {
 }
 
 // inNested reports the nested root a path lies in.
-func (s *state) inNested(p string) string {
+func (s *Index) inNested(p string) string {
 	for _, r := range s.nested {
 		if strings.HasPrefix(p, r+"/") {
 			return r
@@ -138,39 +61,16 @@ func (s *state) inNested(p string) string {
 	return ""
 }
 
-func (s *state) reportNested() {
+func (s *Index) reportNested(o *Out) {
 	for _, r := range s.nested {
-		s.out = append(s.out, finding.Finding{Rule: ruleNested.ID, Severity: finding.Info, Path: r, Title: "another system's root at " + r,
-			Evidence: []string{fmt.Sprintf("%d findings about files below it were left out", s.skipped[r])}, Attack: []string{}, Why: ruleNested.Why,
+		o.found = append(o.found, finding.Finding{Rule: ruleNested.ID, Severity: finding.Info, Path: r, Title: "another system's root at " + r,
+			Evidence: []string{fmt.Sprintf("%d findings about files below it were left out", o.skipped[r])}, Attack: []string{}, Why: ruleNested.Why,
 			Action: "Check it on its own: nowwhat check --root " + r})
 	}
 }
 
-var analyzers = []func(*state) error{
-	(*state).integrity,
-	(*state).digestLists,
-	(*state).unownedExecutables,
-	(*state).preload,
-	(*state).jobs,
-	(*state).services,
-	(*state).persistenceFiles,
-	(*state).hooks,
-	(*state).modules,
-	(*state).sudo,
-	(*state).sshKeys,
-	(*state).sshConfig,
-	(*state).accounts,
-	(*state).setuid,
-	(*state).capabilities,
-	(*state).implants,
-	(*state).indicators,
-	(*state).tampering,
-	(*state).liveState,
-	(*state).baselineChanges,
-}
-
-func (s *state) load() error {
-	r := s.in.Cur
+func (s *Index) load() error {
+	r := s.Cur
 	s.owner, s.digest, s.conf, s.divert = map[string]string{}, map[string]string{}, map[string]bool{}, map[string]bool{}
 	err := snapshot.Each(r, "", nil, func(p snapshot.PackageFile) error {
 		switch p.Alg {
@@ -195,9 +95,6 @@ func (s *state) load() error {
 	if err != nil {
 		return err
 	}
-	if len(s.in.Only) > 0 {
-		return nil // package verification needs only the package database
-	}
 	if s.users, err = snapshot.All[snapshot.User](r, ""); err != nil {
 		return err
 	}
@@ -210,14 +107,11 @@ func (s *state) load() error {
 	if t, err := time.Parse(time.RFC3339Nano, r.Meta("taken_at")); err == nil {
 		s.taken = t
 	}
-	s.skipped = map[string]int{}
-	if len(s.in.Only) == 0 {
-		if err := s.findNested(); err != nil {
-			return err
-		}
+	if err := s.findNested(); err != nil {
+		return err
 	}
 	s.changed, s.added = map[string]diff.Change{}, map[string]bool{}
-	for _, c := range s.in.Changes {
+	for _, c := range s.Changes {
 		key := c.Kind + "\x00" + c.Path
 		if c.Path == "" {
 			key = c.Kind + "\x00" + c.Subject
@@ -231,10 +125,10 @@ func (s *state) load() error {
 }
 
 // hasBaseline reports whether changes since a baseline are known.
-func (s *state) hasBaseline() bool { return s.in.Base != nil }
+func (s *Index) hasBaseline() bool { return s.Base != nil }
 
 // fileNew says whether a path is new or changed since the baseline (false without one).
-func (s *state) fileNew(p string) bool {
+func (s *Index) fileNew(p string) bool {
 	if !s.hasBaseline() {
 		return false
 	}
@@ -242,37 +136,9 @@ func (s *state) fileNew(p string) bool {
 	return ok
 }
 
-// add records a finding of rule r (unless it is about a nested system root).
-func (s *state) add(r *Rule, f finding.Finding) {
-	if root := s.inNested(f.Path); root != "" && f.PID == 0 {
-		s.skipped[root]++
-		return
-	}
-	f.Rule = r.ID
-	if f.Severity == 0 {
-		f.Severity = r.Severity
-	}
-	if f.Title == "" {
-		f.Title = r.Title
-	}
-	if f.Attack == nil {
-		f.Attack = r.Attack
-	}
-	if f.Why == "" {
-		f.Why = r.Why
-	}
-	if f.Action == "" {
-		f.Action = r.Action
-	}
-	if f.Evidence == nil {
-		f.Evidence = []string{}
-	}
-	s.out = append(s.out, f)
-}
-
 // file reads the record of one path ("" type when absent).
-func (s *state) file(p string) snapshot.File {
-	fs, err := snapshot.All[snapshot.File](s.in.Cur, "path = ?", p)
+func (s *Index) file(p string) snapshot.File {
+	fs, err := snapshot.All[snapshot.File](s.Cur, "path = ?", p)
 	if err != nil || len(fs) == 0 {
 		return snapshot.File{}
 	}
@@ -280,9 +146,9 @@ func (s *state) file(p string) snapshot.File {
 }
 
 // text returns the kept text of a file, if any.
-func (s *state) text(p string) string {
+func (s *Index) text(p string) string {
 	var t string
-	s.in.Cur.DB().QueryRow("SELECT text FROM contents WHERE path = ?", p).Scan(&t)
+	s.Cur.DB().QueryRow("SELECT text FROM contents WHERE path = ?", p).Scan(&t)
 	return t
 }
 
@@ -415,19 +281,4 @@ func pointsOutside(cmd string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// Catalog lists every rule, sorted by id.
-func Catalog() []*Rule {
-	out := append([]*Rule(nil), all...)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-var all []*Rule
-
-func rule(r Rule) *Rule {
-	p := &r
-	all = append(all, p)
-	return p
 }

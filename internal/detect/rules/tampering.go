@@ -12,6 +12,12 @@ import (
 )
 
 var (
+	_ = find(Finder{Name: "log-emptied", Rules: []*Rule{ruleLogEmptied}, Find: (*Index).tampering})
+	_ = find(Finder{Name: "history-disabled", Rules: []*Rule{ruleHistoryNull}, EachFile: (*Index).historyNull})
+	_ = find(Finder{Name: "file-times", Rules: []*Rule{ruleTimestomp}, EachFile: (*Index).fileTime})
+)
+
+var (
 	ruleTamperPattern = rule(Rule{ID: "tamper.pattern", Severity: finding.High,
 		Title:  "a script or start-up file disables logging or history",
 		Attack: []string{"T1070.003", "T1562"},
@@ -39,7 +45,7 @@ var watchedLogs = catalog.With(catalog.Watch)
 
 var wtmp = catalog.Path("log.wtmp")
 
-func (s *state) tampering() error {
+func (s *Index) tampering(o *Out) error {
 	for _, l := range watchedLogs {
 		p := l.Path
 		f := s.file(p)
@@ -49,28 +55,26 @@ func (s *state) tampering() error {
 		// A log created by rotation is empty with its birth and modification time together;
 		// one written after its creation and now empty was truncated.
 		if f.Btime != 0 && f.Mtime-f.Btime > int64(time.Minute) {
-			s.add(ruleLogEmptied, finding.Finding{Path: p, Evidence: append([]string{"the file is empty but was written after it was created"}, fileEvidence(f)...),
+			o.add(ruleLogEmptied, finding.Finding{Path: p, Evidence: append([]string{"the file is empty but was written after it was created"}, fileEvidence(f)...),
 				Time: stampRFC(f.Mtime), New: s.fileNew(p), Title: p + " was emptied"})
 			continue
 		}
 		if p == wtmp && s.sessionsSeen() {
-			s.add(ruleLogEmptied, finding.Finding{Path: p, Severity: finding.Medium, Evidence: append([]string{"wtmp is empty while the authentication logs show logins"}, fileEvidence(f)...),
+			o.add(ruleLogEmptied, finding.Finding{Path: p, Severity: finding.Medium, Evidence: append([]string{"wtmp is empty while the authentication logs show logins"}, fileEvidence(f)...),
 				Time: stampRFC(f.Mtime), Title: "wtmp (login records) is empty while logins were logged"})
 		}
 	}
-	// Histories sent to /dev/null.
-	err := snapshot.Each(s.in.Cur, "path LIKE '%_history' AND (type = 'symlink' OR type = 'chardev')", nil, func(f snapshot.File) error {
-		if f.Type == "symlink" && f.Link != "/dev/null" {
-			return nil
-		}
-		s.add(ruleHistoryNull, finding.Finding{Path: f.Path, Evidence: fileEvidence(f), Time: changeTime(f), New: s.fileNew(f.Path),
-			User: homeUser(f.Path), Title: f.Path + " is sent to /dev/null"})
-		return nil
-	})
-	if err != nil {
-		return err
+	return nil
+}
+
+// historyNull reports a shell history sent to /dev/null (a link to it, or a device).
+func (s *Index) historyNull(f *snapshot.File, o *Out) {
+	// Like the SQL pattern '%_history' it replaces: any name ending in "history", any case.
+	if !strings.HasSuffix(strings.ToLower(f.Path), "history") || f.Type != "chardev" && (f.Type != "symlink" || f.Link != "/dev/null") {
+		return
 	}
-	return s.fileTimes()
+	o.add(ruleHistoryNull, finding.Finding{Path: f.Path, Evidence: fileEvidence(*f), Time: changeTime(*f), New: s.fileNew(f.Path),
+		User: homeUser(f.Path), Title: f.Path + " is sent to /dev/null"})
 }
 
 var rootHome, userHomes = catalog.Get("home.root"), catalog.Get("home.users")
@@ -86,9 +90,9 @@ func homeUser(p string) string {
 	return ""
 }
 
-func (s *state) sessionsSeen() bool {
+func (s *Index) sessionsSeen() bool {
 	var n int
-	s.in.Cur.DB().QueryRow("SELECT count(*) FROM sessions WHERE via IN ('ssh', 'console')").Scan(&n)
+	s.Cur.DB().QueryRow("SELECT count(*) FROM sessions WHERE via IN ('ssh', 'console')").Scan(&n)
 	return n > 0
 }
 
@@ -98,22 +102,26 @@ var timeAreas = catalog.Where(catalog.Backdate)
 // fileTimes flags files no package installed, in places that decide what runs, whose
 // modification time is older than their birth (a copy made with preserved times, or a time set
 // back), and, with a baseline, files added since it that claim to be older than it.
-func (s *state) fileTimes() error {
-	return snapshot.Each(s.in.Cur, "type = 'file'", nil, func(f snapshot.File) error {
+func (s *Index) fileTime(fp *snapshot.File, o *Out) {
+	if fp.Type != "file" {
+		return
+	}
+	f := *fp
+	{
 		if !timeAreas.Covers(f.Path) && !inTmp(f.Path) {
-			return nil
+			return
 		}
 		if _, owned := s.owner[f.Path]; owned {
-			return nil
+			return
 		}
 		switch {
 		case s.hasBaseline() && s.added[f.Path] && !s.taken.IsZero() && f.Mtime != 0 && f.Mtime < s.baseTime():
-			s.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: finding.High, New: true, Time: changeTime(f),
+			o.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: finding.High, New: true, Time: changeTime(f),
 				Evidence: append([]string{fmt.Sprintf("the file is not in the baseline of %s, yet its modification time is %s", stamp(s.baseTime()), stamp(f.Mtime))}, fileEvidence(f)...),
 				Title:    f.Path + " appeared after the baseline but is dated before it"})
 		case f.Btime != 0 && f.Mtime != 0 && f.Btime-f.Mtime > int64(24*time.Hour) && f.Ctime-f.Mtime > int64(24*time.Hour):
 			if strings.HasSuffix(path.Base(f.Path), ".dpkg-old") {
-				return nil
+				return
 			}
 			// Copies that keep times (cp -a, tar, rsync, container image layers) look the same,
 			// so without a baseline this is a hint, not an alarm, except for programs and
@@ -122,20 +130,19 @@ func (s *state) fileTimes() error {
 			if (f.Mode&0o111 != 0 || f.Format != "") && timeAreas.Covers(f.Path) {
 				sev = finding.Medium
 			}
-			s.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
+			o.add(ruleTimestomp, finding.Finding{Path: f.Path, Severity: sev, Time: changeTime(f), New: s.fileNew(f.Path),
 				Evidence: append([]string{fmt.Sprintf("modified %s but created %s", stamp(f.Mtime), stamp(f.Btime))}, fileEvidence(f)...),
 				Title:    f.Path + " claims to be older than it is"})
 		}
-		return nil
-	})
+	}
 }
 
 // baseTime is when the baseline was taken (unix ns).
-func (s *state) baseTime() int64 {
-	if s.in.Base == nil {
+func (s *Index) baseTime() int64 {
+	if s.Base == nil {
 		return 0
 	}
-	t, err := time.Parse(time.RFC3339Nano, s.in.Base.Meta("taken_at"))
+	t, err := time.Parse(time.RFC3339Nano, s.Base.Meta("taken_at"))
 	if err != nil {
 		return 0
 	}
