@@ -66,7 +66,7 @@ func Rotate(ctx context.Context, opt Options, apply bool) (*Result, error) {
 		res.Command = "apply"
 	}
 	if strings.HasPrefix(res.Containment, "none") || strings.HasPrefix(res.Containment, "unknown") {
-		res.Warnings = append(res.Warnings, "no containment is in force ("+res.Containment+"): an intruder still connected sees and takes the new secrets. Cut them off first (nowwhat contain isolate, or contain service), then rotate")
+		res.Warnings = append(res.Warnings, "no containment is in force (containment journal: "+res.Containment+"): an intruder still connected sees and takes the new secrets. Cut them off first (nowwhat contain isolate, or contain service), then rotate")
 	}
 	var journal *contain.Journal
 	if opt.Case != nil {
