@@ -2,30 +2,61 @@ package rules
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/nowwhat/nowwhat/internal/base/testdata"
 )
 
-// TestCatalogDocumented keeps docs/check.md in step with the rules.
-func TestCatalogDocumented(t *testing.T) {
-	doc, err := os.ReadFile(testdata.Repo(t, "docs/check.md"))
-	if err != nil {
-		t.Fatal(err)
+// TestCatalog keeps the one catalog whole: ids unique, every rule described (title, why, action,
+// ATT&CK ids that look like ids), documented (check's in docs/check.md, investigate's in
+// docs/investigate.md), and raised by a finder of this package exactly when check raises it.
+func TestCatalog(t *testing.T) {
+	docs := map[string]string{}
+	for stage, name := range map[string]string{StageCheck: "docs/check.md", StageInvestigate: "docs/investigate.md"} {
+		data, err := os.ReadFile(testdata.Repo(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[stage] = string(data)
+	}
+	found := map[*Rule]bool{ruleNested: true} // Analyze itself reports the nested roots, last
+	for _, f := range finders {
+		if f.Find == nil && f.EachFile == nil {
+			t.Errorf("finder %s finds nothing", f.Name)
+		}
+		for _, r := range f.Rules {
+			found[r] = true
+		}
 	}
 	ids := map[string]bool{}
+	attack := regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
 	for _, r := range Catalog() {
 		if ids[r.ID] {
 			t.Errorf("rule id %s used twice", r.ID)
 		}
 		ids[r.ID] = true
-		if r.Why == "" || r.Action == "" || r.Title == "" {
-			t.Errorf("rule %s lacks why, action or title", r.ID)
+		if r.Why == "" || r.Action == "" || r.Title == "" || r.Severity == 0 {
+			t.Errorf("rule %s lacks why, action, title or severity", r.ID)
 		}
-		if !strings.Contains(string(doc), "`"+r.ID+"`") {
-			t.Errorf("rule %s is not in docs/check.md", r.ID)
+		for _, a := range r.Attack {
+			if !attack.MatchString(a) {
+				t.Errorf("rule %s: %q is not an ATT&CK technique id", r.ID, a)
+			}
 		}
+		doc, ok := docs[r.Stage]
+		if !ok {
+			t.Errorf("rule %s: unknown stage %q", r.ID, r.Stage)
+		} else if !strings.Contains(doc, "`"+r.ID+"`") {
+			t.Errorf("rule %s is not in the documentation of %s", r.ID, r.Stage)
+		}
+		if found[r] != (r.Stage == StageCheck) {
+			t.Errorf("rule %s (raised by %s): a finder here raises it: %v", r.ID, r.Stage, found[r])
+		}
+	}
+	if Get("implant.webshell") == nil || Get("login.root") == nil || Get("no.such") != nil {
+		t.Error("Get does not find check's and investigate's rules by id")
 	}
 }
 

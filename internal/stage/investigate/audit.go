@@ -8,6 +8,7 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/detect/rules"
 	"github.com/nowwhat/nowwhat/internal/source/auditlog"
 )
 
@@ -51,11 +52,9 @@ func (v *investigation) auditLog() {
 			e.Path = p
 			v.timeline = append(v.timeline, e)
 			if r.Type == "CONFIG_CHANGE" && (strings.Contains(r.Get("op"), "remove") || r.Get("enabled") == "0") || r.Type == "DAEMON_END" {
-				v.findings = append(v.findings, finding.Finding{Rule: "tamper.audit", Severity: finding.Medium, Path: p, Time: r.Time.Format("2006-01-02T15:04:05Z07:00"),
+				v.findings = append(v.findings, rules.Finding("tamper.audit", finding.Finding{Severity: finding.Medium, Path: p, Time: r.Time.Format("2006-01-02T15:04:05Z07:00"),
 					Attack: []string{"T1562.012"}, Evidence: []string{fmt.Sprintf("%s line %d: type=%s %s", p, r.Line, r.Type, e.Detail)},
-					Title:  "auditing was weakened or stopped at " + stamp(r.Time),
-					Why:    "Intruders remove audit rules or stop auditd so their actions are not recorded.",
-					Action: "Check who did it (auid), and restore the audit rules."})
+					Title: "auditing was weakened or stopped at " + stamp(r.Time)}))
 			}
 			return true
 		})
@@ -124,12 +123,11 @@ func (v *investigation) firstRuns() {
 		if r.auid != "" && r.auid != "4294967295" && r.auid != "unset" {
 			user = "auid " + r.auid
 		}
-		v.findings = append(v.findings, finding.Finding{Rule: "implant.first-run", Severity: finding.High, Path: f.Path, User: user,
+		v.findings = append(v.findings, rules.Finding("implant.first-run", finding.Finding{Severity: finding.High, Path: f.Path, User: user,
 			Time: r.time.UTC().Format(time.RFC3339), Attack: append([]string{"T1204.002"}, f.Attack...),
 			Evidence: []string{r.file + " " + r.line, "nowwhat check: " + f.Title + " (" + f.Rule + ")"},
 			Title:    fmt.Sprintf("%s, which check found (%s), first ran at %s", f.Path, f.Rule, stamp(r.time)),
-			Why:      "The first run of an implant is when the intruder was already on the host: the way in is just before it.",
-			Action:   "Look at the logins and web requests in the minutes before " + stamp(r.time) + "; the audit log's auid names the login session that ran it."})
+			Action:   "Look at the logins and web requests in the minutes before " + stamp(r.time) + "; the audit log's auid names the login session that ran it."}))
 		v.timeline = append(v.timeline, Event{Time: r.time, Source: "audit", Event: "implant-first-run", Path: f.Path, User: user,
 			Detail: "first run of " + f.Path + " (" + f.Rule + ")", Malicious: true, weight: 9})
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+	"github.com/nowwhat/nowwhat/internal/detect/rules"
 	"github.com/nowwhat/nowwhat/internal/probe/hostlogs"
 	"github.com/nowwhat/nowwhat/internal/source/authlog"
 	"github.com/nowwhat/nowwhat/internal/source/utmp"
@@ -205,12 +206,10 @@ func (v *investigation) authentication(ctx context.Context) {
 				Detail: fmt.Sprintf("%s ran as %s: %s", ev.User, orRoot(ev.TargetUser), ev.Command), weight: 2}
 			if shellCommand(ev.Command) {
 				row.Event, row.weight = "sudo-shell", 4
-				v.findings = append(v.findings, finding.Finding{Rule: "privilege.sudo-shell", Severity: finding.Low, User: ev.User,
+				v.findings = append(v.findings, rules.Finding("privilege.sudo-shell", finding.Finding{Severity: finding.Low, User: ev.User,
 					Time: ev.Time.UTC().Format(time.RFC3339), Attack: []string{"T1548.003"},
 					Evidence: []string{fmt.Sprintf("%s line %d: %s", ev.File, ev.Line, ev.Raw)},
-					Title:    fmt.Sprintf("%s opened a root shell with sudo: %s", ev.User, ev.Command),
-					Why:      "A root shell through sudo leaves no record of the commands typed in it.",
-					Action:   "Check that it was this person, and what the shell history of root shows for that time."})
+					Title:    fmt.Sprintf("%s opened a root shell with sudo: %s", ev.User, ev.Command)}))
 			}
 			v.timeline = append(v.timeline, row)
 		case authlog.KindSuSuccess, authlog.KindSuSessionOpen:
@@ -246,12 +245,10 @@ func (v *investigation) logGaps(gaps []gap, first, last time.Time, n int) {
 		if d < 24*time.Hour || d < 50*avg {
 			continue
 		}
-		v.findings = append(v.findings, finding.Finding{Rule: "tamper.log-gap", Severity: finding.Medium, Path: g.file, Time: g.from.UTC().Format(time.RFC3339),
+		v.findings = append(v.findings, rules.Finding("tamper.log-gap", finding.Finding{Severity: finding.Medium, Path: g.file, Time: g.from.UTC().Format(time.RFC3339),
 			Attack: []string{"T1070.002"}, Evidence: []string{fmt.Sprintf("nothing logged from %s to %s (%s), in a log that averages an event every %s; resumes at %s line %d",
 				stamp(g.from), stamp(g.to), d.Round(time.Minute), avg.Round(time.Second), g.file, g.line)},
-			Title:  fmt.Sprintf("the authentication log is silent for %s from %s", d.Round(time.Hour), stamp(g.from)),
-			Why:    "Deleting the lines of a break-in leaves a hole in an otherwise busy log (so does a stopped logger or a powered-off host).",
-			Action: "Compare with the journal, wtmp and a central log server for that period; check whether the host was down."})
+			Title: fmt.Sprintf("the authentication log is silent for %s from %s", d.Round(time.Hour), stamp(g.from))}))
 		v.timeline = append(v.timeline, Event{Time: g.from, Source: "investigate", Event: "log-gap", Path: g.file,
 			Detail: fmt.Sprintf("authentication log silent for %s", d.Round(time.Minute)), weight: 5})
 	}
@@ -325,11 +322,9 @@ func (v *investigation) logins() {
 		}
 		v.rep.Sources = append(v.rep.Sources, fmt.Sprintf("%s: %d records", f.Path, n))
 		for _, a := range anomalies {
-			v.findings = append(v.findings, finding.Finding{Rule: "tamper.login-records", Severity: finding.High, Path: f.Path,
+			v.findings = append(v.findings, rules.Finding("tamper.login-records", finding.Finding{Severity: finding.High, Path: f.Path,
 				Attack: []string{"T1070.002"}, Evidence: []string{fmt.Sprintf("%s at byte %d: %s", a.Kind, a.Offset, a.Detail)},
-				Title:  fmt.Sprintf("%s looks edited: %s", f.Path, a.Kind),
-				Why:    "Login records with zeroed entries or entries out of time order are what log cleaners (utmpdump, wtmpclean, zap) leave.",
-				Action: "Rely on the other logs (journal, auth.log, a central log server) for the hidden period."})
+				Title: fmt.Sprintf("%s looks edited: %s", f.Path, a.Kind)}))
 		}
 	}
 	v.lastlog(lastWtmp, wtmpFrom)
@@ -375,12 +370,10 @@ func (v *investigation) lastlog(lastWtmp map[string]time.Time, wtmpFrom time.Tim
 		if seen := lastWtmp[user]; !seen.IsZero() {
 			newest = "newest login of " + user + " at " + seen.Format(time.RFC3339)
 		}
-		v.findings = append(v.findings, finding.Finding{Rule: "tamper.lastlog-wtmp", Severity: finding.High, Path: catalog.Path("log.wtmp"),
+		v.findings = append(v.findings, rules.Finding("tamper.lastlog-wtmp", finding.Finding{Severity: finding.High, Path: catalog.Path("log.wtmp"),
 			User: user, SourceIP: ipOf(ll.Host), Time: ll.Time.Format(time.RFC3339), Attack: []string{"T1070.002"},
 			Evidence: []string{ev, fmt.Sprintf("wtmp (from %s): %s", wtmpFrom.Format(time.RFC3339), newest)},
-			Title:    fmt.Sprintf("a login of %s is in lastlog but missing from wtmp", user),
-			Why:      "login and sshd write both records at once. A last login that wtmp does not hold, in a period wtmp covers, is what a wtmp cleaner leaves behind: it missed lastlog.",
-			Action:   "Treat the login as the attacker's until shown otherwise; look for it in auth.log and the journal, and for what the account did then."})
+			Title:    fmt.Sprintf("a login of %s is in lastlog but missing from wtmp", user)}))
 		return true
 	})
 	if err != nil {
@@ -413,11 +406,9 @@ func (v *investigation) packages() {
 		row := Event{Time: t, Source: e.Source, Event: e.Kind, Detail: e.Subject, User: e.User, weight: 1}
 		if e.Kind == "package-install" && len(sessions) > 0 && !inSession(sessions, t) {
 			row.weight = 3
-			v.findings = append(v.findings, finding.Finding{Rule: "package.outside-session", Severity: finding.Low, Time: t.Format(time.RFC3339),
+			v.findings = append(v.findings, rules.Finding("package.outside-session", finding.Finding{Severity: finding.Low, Time: t.Format(time.RFC3339),
 				Attack: []string{"T1072"}, Evidence: []string{fmt.Sprintf("%s line %d: %s %s", e.File, e.Line, e.Kind, e.Subject)},
-				Title:  "package installed while no administrator was logged in: " + e.Subject,
-				Why:    "Automatic updates install packages on their own; an install at a time nobody was logged in, outside the update schedule, is worth a look.",
-				Action: "Check it against unattended-upgrades' log and your team."})
+				Title: "package installed while no administrator was logged in: " + e.Subject}))
 		}
 		v.timeline = append(v.timeline, row)
 	}

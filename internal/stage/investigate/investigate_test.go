@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nowwhat/nowwhat/internal/base/testdata"
+	"github.com/nowwhat/nowwhat/internal/detect/rules"
 
 	"github.com/nowwhat/nowwhat/internal/base/fixture"
 	"github.com/nowwhat/nowwhat/internal/stage/check"
@@ -28,10 +29,18 @@ func investigateRoot(t *testing.T, r *fixture.Root) *Report {
 	return rep
 }
 
-func rules(rep *Report) map[string]int {
+// ruleCounts counts the findings per rule, and fails the test for a finding whose rule is not
+// in the one catalog (rules.Catalog) with its description.
+func ruleCounts(t *testing.T, rep *Report) map[string]int {
+	t.Helper()
 	out := map[string]int{}
 	for _, f := range rep.Findings {
 		out[f.Rule]++
+		if r := rules.Get(f.Rule); r == nil {
+			t.Errorf("finding of rule %s, which the rules catalog does not describe", f.Rule)
+		} else if f.Why == "" || f.Action == "" || f.Title == "" {
+			t.Errorf("finding of rule %s without a title, why or action", f.Rule)
+		}
 	}
 	return out
 }
@@ -47,7 +56,7 @@ func TestLogHubOpenSSH(t *testing.T) {
 	r.File("/var/log/auth.log", string(data), 0o640)
 	r.Chtimes("/var/log/auth.log", time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC))
 	rep := investigateRoot(t, r)
-	got := rules(rep)
+	got := ruleCounts(t, rep)
 	if got["ssh.bruteforce"]+got["ssh.spray"] == 0 {
 		t.Fatalf("no brute force reported: %v", got)
 	}
@@ -97,7 +106,7 @@ func TestBruteForceBreakIn(t *testing.T) {
 	if strings.Join(rep.Entry.SourceIPs, ",") != "203.0.113.66" || strings.Join(rep.Entry.Users, ",") != "deploy" {
 		t.Errorf("entry addresses %v users %v", rep.Entry.SourceIPs, rep.Entry.Users)
 	}
-	got := rules(rep)
+	got := ruleCounts(t, rep)
 	if got["entry.ssh-bruteforce"] != 1 {
 		t.Errorf("findings %v", got)
 	}
@@ -162,8 +171,8 @@ func TestTimelineWindow(t *testing.T) {
 			t.Errorf("row before --since: %+v", e)
 		}
 	}
-	if rules(rep)["privilege.sudo-shell"] != 1 {
-		t.Errorf("sudo to a shell not reported: %v", rules(rep))
+	if ruleCounts(t, rep)["privilege.sudo-shell"] != 1 {
+		t.Errorf("sudo to a shell not reported: %v", ruleCounts(t, rep))
 	}
 }
 
@@ -206,8 +215,8 @@ func TestKernelTaint(t *testing.T) {
 		syslog(t0.Add(time.Second), "web1", "kernel: [ 1234.6] diamorphine: module verification failed: signature and/or required key missing - tainting kernel")+
 		syslog(t0.Add(2*time.Second), "web1", "kernel: [ 1234.7] eth0: link up"), 0o640)
 	rep := investigateRoot(t, r)
-	if n := rules(rep)["kernel.module-loaded"]; n != 2 {
-		t.Fatalf("kernel taints: %d, want 2: %v", n, rules(rep))
+	if n := ruleCounts(t, rep)["kernel.module-loaded"]; n != 2 {
+		t.Fatalf("kernel taints: %d, want 2: %v", n, ruleCounts(t, rep))
 	}
 }
 
@@ -217,8 +226,8 @@ func TestAuditLog(t *testing.T) {
 	r.File("/var/log/audit/audit.log", fmt.Sprintf("type=ADD_USER msg=audit(%d.0:1): pid=3 uid=0 auid=1000 msg='op=adding user id=1002 exe=\"/usr/sbin/useradd\" res=success'\n", now-100)+
 		fmt.Sprintf("type=CONFIG_CHANGE msg=audit(%d.0:2): auid=0 ses=1 op=remove_rule key=\"ssh\" list=4 res=1\n", now-50), 0o600)
 	rep := investigateRoot(t, r)
-	if rules(rep)["tamper.audit"] != 1 {
-		t.Errorf("audit rule removal not reported: %v", rules(rep))
+	if ruleCounts(t, rep)["tamper.audit"] != 1 {
+		t.Errorf("audit rule removal not reported: %v", ruleCounts(t, rep))
 	}
 	found := false
 	for _, e := range rep.Timeline {
@@ -246,9 +255,9 @@ func TestWebShellUpload(t *testing.T) {
 	r.File("/var/www/html/wp-content/uploads/2026/11/thumb.php", "<?php if(isset($_REQUEST['c'])){ echo '<pre>'; system($_REQUEST['c']); } ?>", 0o644)
 	rep := investigateRoot(t, r)
 	if rep.Entry.Vector != "web-shell-upload" || rep.Entry.Confidence != "high" || !contains(rep.Entry.SourceIPs, "203.0.113.80") {
-		t.Fatalf("entry %+v\nfindings %v", rep.Entry, rules(rep))
+		t.Fatalf("entry %+v\nfindings %v", rep.Entry, ruleCounts(t, rep))
 	}
-	got := rules(rep)
+	got := ruleCounts(t, rep)
 	if got["web.webshell-first-access"] != 1 || got["web.upload-then-access"] != 1 {
 		t.Errorf("findings %v", got)
 	}
@@ -335,8 +344,8 @@ func TestLogGap(t *testing.T) {
 	}
 	r.File("/var/log/auth.log", log.String(), 0o640)
 	rep := investigateRoot(t, r)
-	if rules(rep)["tamper.log-gap"] != 1 {
-		t.Fatalf("gap not found: %v", rules(rep))
+	if ruleCounts(t, rep)["tamper.log-gap"] != 1 {
+		t.Fatalf("gap not found: %v", ruleCounts(t, rep))
 	}
 }
 
@@ -390,8 +399,8 @@ func TestLastlogAgainstWtmp(t *testing.T) {
 			r.File("/var/log/wtmp", string(wtmp), 0o664)
 			r.File("/var/log/lastlog", string(lastlogFile(c.lastlog, "203.0.113.9")), 0o664)
 			rep := investigateRoot(t, r)
-			if got := rules(rep)["tamper.lastlog-wtmp"]; got != c.want {
-				t.Fatalf("tamper.lastlog-wtmp findings: %d, want %d (%v)", got, c.want, rules(rep))
+			if got := ruleCounts(t, rep)["tamper.lastlog-wtmp"]; got != c.want {
+				t.Fatalf("tamper.lastlog-wtmp findings: %d, want %d (%v)", got, c.want, ruleCounts(t, rep))
 			}
 			onTimeline := 0
 			for _, e := range rep.Timeline {
@@ -438,7 +447,7 @@ func TestImplantFirstRun(t *testing.T) {
 	}
 	want := "/tmp/.x/kworkerd " + t0.Add(6*time.Minute).Format(time.RFC3339) + " auid 1001"
 	if len(fr) != 1 || fr[0] != want {
-		t.Fatalf("implant.first-run: %q, want [%q] (findings %v)", fr, want, rules(rep))
+		t.Fatalf("implant.first-run: %q, want [%q] (findings %v)", fr, want, ruleCounts(t, rep))
 	}
 	if rep.First.IsZero() || rep.First.After(t0.Add(6*time.Minute)) {
 		t.Errorf("first malicious event %v, want no later than the first run", rep.First)

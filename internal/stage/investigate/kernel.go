@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/detect/rules"
 	"github.com/nowwhat/nowwhat/internal/source/authlog"
 )
 
@@ -45,11 +46,9 @@ func (v *investigation) kernelLog(ctx context.Context) {
 			continue
 		}
 		v.timeline = append(v.timeline, Event{Time: ev.Time, Source: "kernel", Host: ev.Host, Event: "kernel-taint", Detail: what + ": " + finding.Clip(msg, 200), weight: 5})
-		v.findings = append(v.findings, finding.Finding{Rule: "kernel.module-loaded", Severity: finding.Medium, Time: ev.Time.UTC().Format("2006-01-02T15:04:05Z07:00"),
+		v.findings = append(v.findings, rules.Finding("kernel.module-loaded", finding.Finding{Severity: finding.Medium, Time: ev.Time.UTC().Format("2006-01-02T15:04:05Z07:00"),
 			Attack: []string{"T1547.006", "T1014"}, Evidence: []string{fmt.Sprintf("%s line %d: %s", ev.File, ev.Line, ev.Raw)},
-			Title:  what + " at " + stamp(ev.Time),
-			Why:    "Kernel rootkits are modules; the kernel notes when a module not signed by the distribution is loaded. Drivers built on the host (DKMS) do the same.",
-			Action: "Match the time with a driver install you know of; if none, treat the kernel as compromised and rebuild from trusted media."})
+			Title: what + " at " + stamp(ev.Time)}))
 	}
 	v.rep.Sources = append(v.rep.Sources, fmt.Sprintf("kernel log: %d kernel lines", n))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/detect/rules"
 	"github.com/nowwhat/nowwhat/internal/source/weblog"
 )
 
@@ -138,31 +139,25 @@ func (v *investigation) webFindings() {
 			} else if sev > finding.Low {
 				sev = finding.Low // attempts; success is judged separately below
 			}
-			var rules []string
+			var ids []string
 			for r := range x.rules {
-				rules = append(rules, r)
+				ids = append(ids, r)
 			}
-			sort.Strings(rules)
-			v.findings = append(v.findings, finding.Finding{Rule: "web." + cat, Severity: sev, SourceIP: ip, Time: x.first.UTC().Format(time.RFC3339),
+			sort.Strings(ids)
+			v.findings = append(v.findings, rules.Finding("web."+cat, finding.Finding{Severity: sev, SourceIP: ip, Time: x.first.UTC().Format(time.RFC3339),
 				Attack: x.attack, Title: fmt.Sprintf("%d %s requests from %s (%s to %s)", x.count, cat, ip, stamp(x.first), stamp(x.last)),
-				Evidence: append(append([]string{}, x.examples...), "rules: "+strings.Join(rules, ", ")),
-				Why:      "Attacks and probes against web applications arrive all day; they matter when one succeeded.",
-				Action:   "Keep the web application and its plugins up to date; see whether any of these requests succeeded."})
+				Evidence: append(append([]string{}, x.examples...), "rules: "+strings.Join(ids, ", "))}))
 		}
 		for _, r := range c.success {
-			v.findings = append(v.findings, finding.Finding{Rule: "web.exploit-success", Severity: finding.High, SourceIP: ip, Time: r.Time.UTC().Format(time.RFC3339),
+			v.findings = append(v.findings, rules.Finding("web.exploit-success", finding.Finding{Severity: finding.High, SourceIP: ip, Time: r.Time.UTC().Format(time.RFC3339),
 				Attack: []string{"T1190"}, Title: fmt.Sprintf("%s %s %s was answered %d: an attack the application may have let through", ip, r.Method, finding.Clip(r.Target, 100), r.Status),
-				Evidence: []string{fmt.Sprintf("%s line %d: %s %s %s %d", r.File, r.Line, r.Client, r.Method, r.Target, r.Status)},
-				Why:      "A request carrying an exploit that the server answered with success may have run the attacker's code or leaked data.",
-				Action:   "Check the application at that time (its logs, files written then); update or take it offline."})
+				Evidence: []string{fmt.Sprintf("%s line %d: %s %s %s %d", r.File, r.Line, r.Client, r.Method, r.Target, r.Status)}}))
 		}
 	}
 	for _, f := range w.tracker.Findings() {
-		v.findings = append(v.findings, finding.Finding{Rule: "web.upload-then-access", Severity: finding.High, SourceIP: f.Client, Path: f.Path,
+		v.findings = append(v.findings, rules.Finding("web.upload-then-access", finding.Finding{Severity: finding.High, SourceIP: f.Client, Path: f.Path,
 			Time: f.Time.UTC().Format(time.RFC3339), Attack: []string{"T1505.003", "T1190"}, Evidence: f.Evidence,
-			Title:  fmt.Sprintf("an upload was followed by the first request to a new script %s from %s", f.Path, f.Client),
-			Why:    "Uploading a script through a form and then calling it is how most web shells are planted.",
-			Action: "Look at that script on disk (nowwhat check flags web shells); remove it and close the upload hole."})
+			Title: fmt.Sprintf("an upload was followed by the first request to a new script %s from %s", f.Path, f.Client)}))
 		v.timeline = append(v.timeline, Event{Time: f.Time, Source: "web", Event: "upload-then-access", IP: f.Client, Path: f.Path,
 			Detail: fmt.Sprintf("%s called the newly uploaded %s", f.Client, f.Path), weight: 8})
 	}
@@ -187,12 +182,10 @@ func (v *investigation) webShellAccess() {
 		if !ok {
 			continue
 		}
-		v.findings = append(v.findings, finding.Finding{Rule: "web.webshell-first-access", Severity: finding.Critical, Strong: f.Strong, Path: f.Path,
+		v.findings = append(v.findings, rules.Finding("web.webshell-first-access", finding.Finding{Severity: finding.Critical, Strong: f.Strong, Path: f.Path,
 			SourceIP: r.Client, Time: r.Time.UTC().Format(time.RFC3339), Attack: []string{"T1505.003"},
 			Evidence: []string{fmt.Sprintf("%s line %d: %s %s %s %d %q", r.File, r.Line, r.Client, r.Method, r.Target, r.Status, r.UserAgent)},
-			Title:    fmt.Sprintf("the web shell %s was first requested by %s at %s", f.Path, r.Client, stamp(r.Time)),
-			Why:      "The first request to a web shell is when, and from where, the intruder started using it.",
-			Action:   "Block the address; look at everything that address requested, and at what happened on the host right after."})
+			Title:    fmt.Sprintf("the web shell %s was first requested by %s at %s", f.Path, r.Client, stamp(r.Time))}))
 		v.timeline = append(v.timeline, Event{Time: r.Time, Source: "web", Event: "webshell-first-access", IP: r.Client, Path: f.Path,
 			Detail: fmt.Sprintf("%s %s %s -> %d: first request to the web shell", r.Client, r.Method, r.Target, r.Status), Malicious: true, weight: 10})
 	}
