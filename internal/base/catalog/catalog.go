@@ -134,6 +134,8 @@ type Location struct {
 	Undo *Undo
 	// Secret, for a credential: what secret it holds and how it is replaced.
 	Secret string
+	// Cred says how the credential inventory reads it (nil: it does not).
+	Cred *Cred
 }
 
 // Has reports whether a location has every bit of u.
@@ -243,6 +245,7 @@ func (l *Location) InHome(home string) string {
 var byID = map[string]*Location{}
 
 func init() {
+	locations = append(locations, credentialLocations...)
 	for i := range locations {
 		l := &locations[i]
 		if _, dup := byID[l.ID]; dup {

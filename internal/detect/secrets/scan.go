@@ -22,7 +22,8 @@ import (
 type Options struct {
 	// Key keys the fingerprints (keep it with the case, so later runs compare). Required.
 	Key []byte
-	// AppRoots replaces the folders searched for application configuration (nil: AppRoots).
+	// AppRoots replaces the folders searched for application configuration (nil: the catalog's
+	// web, service and home folders, catalog.CredAppRoots).
 	AppRoots []string
 	// ExtraAppRoots are searched as well.
 	ExtraAppRoots []string
@@ -78,18 +79,28 @@ func Scan(ctx context.Context, fsys *hostfs.FS, opt Options) (*Inventory, error)
 	s.loadAccounts()
 	s.shadow()
 	s.ssh()
-	for _, loc := range locations {
+	var apps []*catalog.Location
+	for _, l := range catalog.Credentials() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if loc.format == fmtShadow {
-			continue
-		}
-		for _, p := range s.expand(loc.path) {
-			s.file(p, loc.kind, loc.format, loc.app)
+		c := l.Cred
+		switch {
+		case c.Reader == fmtShadow:
+			// read above, with the accounts
+		case l.Anywhere():
+			apps = append(apps, l)
+		case l.IsFolder():
+			for _, p := range s.expand(strings.TrimSuffix(l.Path, "/")) {
+				s.folder(p, c, 0)
+			}
+		default:
+			for _, p := range s.expand(l.Path) {
+				s.file(p, c.Kind, c.Reader, c.App)
+			}
 		}
 	}
-	roots := AppRoots
+	roots := catalog.Dirs(catalog.CredAppRoots...)
 	if opt.AppRoots != nil {
 		roots = opt.AppRoots
 	}
@@ -97,7 +108,7 @@ func Scan(ctx context.Context, fsys *hostfs.FS, opt Options) (*Inventory, error)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		s.walkApps(hostfs.Clean(r), 0)
+		s.walkApps(hostfs.Clean(r), 0, apps)
 	}
 	for i := range s.inv.Items {
 		setRotation(&s.inv.Items[i])
@@ -726,8 +737,8 @@ func splitUnitWords(v string) []string {
 	return out
 }
 
-// walkApps searches an app root for configuration files known by name.
-func (s *scanner) walkApps(dir string, depth int) {
+// walkApps searches an app root for the catalog's "**/" credential locations, by name.
+func (s *scanner) walkApps(dir string, depth int, apps []*catalog.Location) {
 	if depth > s.opt.AppDepth || s.visited > maxAppFiles || s.ctx.Err() != nil {
 		return
 	}
@@ -741,27 +752,16 @@ func (s *scanner) walkApps(dir string, depth int) {
 	for _, e := range ents {
 		s.visited++
 		p := path.Join(dir, e.Name)
-		typ := e.Type
-		if typ == "" {
-			st, err := s.fs.Lstat(p)
-			if err != nil {
-				continue
-			}
-			typ = st.Type()
-		}
-		switch typ {
+		switch s.typeOf(p, e) {
 		case "dir":
 			if skipDirs[e.Name] || strings.HasPrefix(e.Name, ".") && e.Name != ".config" {
 				continue
 			}
-			if p == "/proc" || p == "/sys" || p == "/dev" {
-				continue
-			}
-			s.walkApps(p, depth+1)
+			s.walkApps(p, depth+1, apps)
 		case "file":
-			for _, af := range appFiles {
-				if matchAppFile(p, af.name) {
-					s.file(p, appKind(af), af.format, af.app)
+			for _, l := range apps {
+				if matchTail(p, l.Rel()) {
+					s.file(p, l.Cred.Kind, l.Cred.Reader, l.Cred.App)
 					break
 				}
 			}
@@ -769,23 +769,55 @@ func (s *scanner) walkApps(dir string, depth int) {
 	}
 }
 
-func matchAppFile(p, name string) bool {
-	if strings.Contains(name, "/") {
-		return strings.HasSuffix(p, "/"+name)
+func (s *scanner) typeOf(p string, e hostfs.DirEntry) string {
+	if e.Type != "" {
+		return e.Type
 	}
-	return path.Base(p) == name
+	st, err := s.fs.Lstat(p)
+	if err != nil {
+		return ""
+	}
+	return st.Type()
 }
 
-func appKind(af appFile) string {
-	switch af.app {
-	case "rails":
-		if strings.HasSuffix(af.name, ".key") {
-			return KindAppSecret
-		}
-	case "composer":
-		return KindToken
+// folder reads every regular file below a folder location (links not followed, 4 levels).
+func (s *scanner) folder(dir string, c *catalog.Cred, depth int) {
+	if depth > 3 || s.ctx.Err() != nil {
+		return
 	}
-	return KindAppSecret
+	ents, err := s.fs.ReadDir(dir)
+	if err != nil {
+		if !hostfs.IsNotExist(err) {
+			s.notCovered(dir, err)
+		}
+		return
+	}
+	for _, e := range ents {
+		p := path.Join(dir, e.Name)
+		switch s.typeOf(p, e) {
+		case "dir":
+			s.folder(p, c, depth+1)
+		case "file":
+			s.file(p, c.Kind, c.Reader, c.App)
+		}
+	}
+}
+
+// matchTail reports whether the last segments of host path p match rel ("config/database.yml",
+// "sites/*/settings.php"), segment by segment.
+func matchTail(p, rel string) bool {
+	ps := strings.Split(p, "/")
+	rs := strings.Split(rel, "/")
+	if len(rs) >= len(ps) {
+		return false
+	}
+	ps = ps[len(ps)-len(rs):]
+	for i := range rs {
+		if ok, err := path.Match(rs[i], ps[i]); err != nil || !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // sshPublic gives the SHA256 fingerprint of the public half of an SSH private key: from the key
