@@ -247,7 +247,12 @@ func (s *sshState) finish() {
 		for u := range x.users {
 			users = append(users, u)
 		}
-		sort.Slice(users, func(i, j int) bool { return x.users[users[i]] > x.users[users[j]] })
+		sort.Slice(users, func(i, j int) bool {
+			if a, b := x.users[users[i]], x.users[users[j]]; a != b {
+				return a > b
+			}
+			return users[i] < users[j] // the same order every run
+		})
 		if len(users) > 8 {
 			users = append(users[:8], fmt.Sprintf("... %d more", len(x.users)-8))
 		}
