@@ -285,6 +285,9 @@ func (b *builder) affected() {
 		a.Data = append(a.Data, say(refs, "In the intruder's sessions (accounts %s) every file those accounts could read was within reach: their own files, and whatever else is readable by them.",
 			strings.Join(order, ", ")))
 	}
+	if b.dbCreds.Text != "" && (a.RootObtained || len(web) > 0) {
+		a.Data = append(a.Data, b.dbCreds)
+	}
 	r.NotCovered = append(r.NotCovered, say(nil,
 		"Which files under the web roots and which databases were readable in the intruder's sessions is not listed file by file: the case holds no file list with owners and permissions. The evidence archive's snapshot has it (nowwhat check --evidence ARCHIVE)."))
 	if len(a.Accounts) == 0 && r.Entry.Known {

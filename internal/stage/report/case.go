@@ -172,3 +172,5 @@ func parseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
+
+func readResult(path string, v any) error { return casedir.ReadResult(path, v) }

@@ -11,7 +11,9 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/stage/check"
 	"github.com/nowwhat/nowwhat/internal/stage/contain"
+	"github.com/nowwhat/nowwhat/internal/detect/secrets"
 	"github.com/nowwhat/nowwhat/internal/stage/investigate"
+	"github.com/nowwhat/nowwhat/internal/stage/rotate"
 )
 
 // T0 is the moment of the synthetic case's first check.
@@ -23,10 +25,10 @@ const hostileName = "/var/www/html/uploads/\x1b[31m*up*_load_<script>x</script>|
 
 // caseParts says which steps the synthetic case holds.
 type caseParts struct {
-	check, investigate, collect, contain, clean bool
+	check, investigate, collect, contain, clean, rotate bool
 }
 
-var fullCase = caseParts{check: true, investigate: true, collect: true, contain: true, clean: true}
+var fullCase = caseParts{check: true, investigate: true, collect: true, contain: true, clean: true, rotate: true}
 
 // syntheticCase writes a case folder with known times: a brute-force break-in, a web shell and
 // a reverse shell in cron, found by check at T0, investigated, collected, contained, cleaned.
@@ -134,6 +136,19 @@ func syntheticCase(t testing.TB, parts caseParts) *casedir.Case {
 		out := saveAs("clean", at(50*time.Minute), res)
 		entry(casedir.Entry{Time: at(50 * time.Minute), Command: "clean", Args: []string{"--case", c.Dir, "clean", "--apply"}, Target: "/", Outcome: "applied",
 			Detail: "2 items quarantined", Outputs: []casedir.Output{out}})
+	}
+	if parts.rotate {
+		res := rotate.Result{Command: "apply", Root: "/", Taken: at(time.Hour), Counts: map[string]int{"rotated": 1, "applied": 1, "gone": 1},
+			Containment: "in force", Items: []rotate.Item{
+				{Item: secrets.Item{ID: "password-1a2b", Kind: "password", Path: "/etc/shadow", Line: 23, Name: "password of deploy", Owner: "deploy", Fingerprint: "00ff00ff00ff00ff"}, State: rotate.StateRotated},
+				{Item: secrets.Item{ID: "db-password-3c4d", Kind: "db-password", Path: "/var/www/html/wp-config.php", Line: 23, Name: "DB_PASSWORD", Owner: "www-data", App: "wordpress", Fingerprint: "11ee11ee11ee11ee"}, State: rotate.StateApplied},
+				{Item: secrets.Item{ID: "ssh-authorized-key-5e6f", Kind: "ssh-authorized-key", Path: "/home/deploy/.ssh/authorized_keys", Line: 1, Name: "ssh-ed25519 key", Owner: "deploy", Known: "unknown"}, State: rotate.StateGone},
+			},
+			Actions: []rotate.ActionResult{{ID: "20261120T103000Z-db-password-wordpress", Kind: "db-password", Target: "wordpress", Items: []string{"db-password-3c4d"},
+				What: []string{"new password for the wordpress database user", "wp-config.php updated"}, Applied: true}}}
+		out := saveAs("rotate", at(time.Hour), res)
+		entry(casedir.Entry{Time: at(time.Hour), Command: "rotate", Args: []string{"--case", c.Dir, "rotate", "--apply", "--recipient", "age1xyz"}, Target: "/", Outcome: "applied",
+			Detail: "3 credentials", Facts: map[string]string{"rotated": "1", "applied": "1", "gone": "1"}, Outputs: []casedir.Output{out}})
 	}
 	return c
 }

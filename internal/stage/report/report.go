@@ -358,6 +358,7 @@ type builder struct {
 	archives, contains int
 	containSeen        bool
 	verified           bool
+	dbCreds            Statement // rotate's inventory found database passwords
 	verifiedAt         time.Time
 }
 

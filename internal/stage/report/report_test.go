@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,7 +76,7 @@ func TestFullCase(t *testing.T) {
 	if r.Verdict.Last != "compromised" || r.Host.Name != "web1" {
 		t.Errorf("verdict %q host %q", r.Verdict.Last, r.Host.Name)
 	}
-	if !r.Custody.Journal.Intact || r.Custody.Journal.Entries != 5 {
+	if !r.Custody.Journal.Intact || r.Custody.Journal.Entries != 6 {
 		t.Errorf("journal %+v", r.Custody.Journal)
 	}
 	if r.Entry.Vector != "ssh-bruteforce" || strings.Join(r.Entry.Addresses, ",") != "203.0.113.66" {
@@ -151,7 +152,7 @@ func TestFullCase(t *testing.T) {
 			t.Errorf("action lacks time, operator or evidence: %+v", a)
 		}
 	}
-	if steps["contain"] != 1 || steps["collect"] != 1 || steps["clean"] != 1 {
+	if steps["contain"] != 1 || steps["collect"] != 1 || steps["clean"] != 1 || steps["rotate"] != 1 {
 		t.Errorf("actions by step %v", steps)
 	}
 	if r.State != "cleaned and still contained, not yet verified for return to service" {
@@ -164,12 +165,32 @@ func TestFullCase(t *testing.T) {
 			missing[s.Name] = true
 		}
 	}
-	for _, m := range []string{"loophole", "rotate", "harden", "verify"} {
+	for _, m := range []string{"loophole", "harden", "verify"} {
 		if !missing[m] {
 			t.Errorf("%s not reported missing: %+v", m, r.Steps)
 		}
 	}
-	if missing["clean"] || missing["contain"] || missing["collect"] {
+	// Rotate's credentials, with their state, and the database password as data at risk.
+	var rot *Step
+	for i := range r.Steps {
+		if r.Steps[i].Name == "rotate" {
+			rot = &r.Steps[i]
+		}
+	}
+	if rot == nil || rot.Section == nil || len(rot.Section.Items) != 3 || !strings.Contains(rot.Section.Items[1].Text, "DB_PASSWORD (/var/www/html/wp-config.php:23, owner www-data) [applied]") {
+		t.Errorf("rotate section %+v", rot)
+	}
+	dbData := false
+	for _, d := range r.Affected.Data {
+		dbData = dbData || strings.Contains(d.Text, "Database passwords were stored on the host (wordpress)")
+	}
+	if !dbData {
+		t.Errorf("database credentials not among the data at risk: %+v", r.Affected.Data)
+	}
+	if !strings.Contains(fmt.Sprint(r.NotCovered), "1 of 3 credentials are not yet proven rotated") {
+		t.Errorf("unproven rotation not said: %v", r.NotCovered)
+	}
+	if missing["clean"] || missing["contain"] || missing["collect"] || missing["rotate"] {
 		t.Errorf("a step that ran reported missing: %v", missing)
 	}
 	if len(r.Lessons) < 8 || len(r.CSF) != 8 {
