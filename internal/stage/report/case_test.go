@@ -9,9 +9,9 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/casedir"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/detect/secrets"
 	"github.com/nowwhat/nowwhat/internal/stage/check"
 	"github.com/nowwhat/nowwhat/internal/stage/contain"
-	"github.com/nowwhat/nowwhat/internal/detect/secrets"
 	"github.com/nowwhat/nowwhat/internal/stage/investigate"
 	"github.com/nowwhat/nowwhat/internal/stage/rotate"
 )
