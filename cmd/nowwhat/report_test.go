@@ -108,6 +108,12 @@ func TestReportEndToEnd(t *testing.T) {
 	if res.code != 0 || !strings.Contains(res.stdout, `"last": "compromised"`) || !strings.Contains(res.stdout, "203.0.113.66") {
 		t.Errorf("moved case: %+v", res)
 	}
+	// NOWWHAT_KEEP_CASE=DIR keeps the case for the documentation's examples.
+	if keep := os.Getenv("NOWWHAT_KEEP_CASE"); keep != "" {
+		if err := os.CopyFS(keep, os.DirFS(moved)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Bad input.
 	if res := run(t, nil, "--case", moved, "report", "--format", "pdf"); res.code == 0 || !strings.Contains(res.stderr, "--format") {
 		t.Errorf("bad format: %+v", res)

@@ -89,7 +89,12 @@ Formats (all by default, into DIR, which is CASE/report unless -o says otherwise
 				}
 				return writeReportFormat(rep, want[0], g.stdout)
 			}
+			// The report never touches the host: where the case sits is no concern of this command
+			// (the steps that do touch it have warned already).
+			quiet := g.quiet
+			g.quiet = true
 			j, err := g.openJournal(cmd, "")
+			g.quiet = quiet
 			if err != nil {
 				return err
 			}

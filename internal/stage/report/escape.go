@@ -46,7 +46,7 @@ func MD(s string) string {
 			b.WriteString("&lt;")
 		case r == '>':
 			b.WriteString("&gt;")
-		case r == '&':
+		case r == '&' && entityAt(s[i:]):
 			b.WriteString("&amp;")
 		case r < 0x80 && strings.ContainsRune(mdSpecial, r),
 			i == 0 && strings.ContainsRune(mdLead, r),
@@ -104,4 +104,20 @@ func visibleWalk(v reflect.Value) {
 			}
 		}
 	}
+}
+
+// entityAt reports whether s (starting with &) reads as an HTML character reference, which a
+// Markdown renderer would decode: "&name;", "&#123;" or "&#x1f;". A lone & is left as it is.
+func entityAt(s string) bool {
+	for i := 1; i < len(s) && i < 40; i++ {
+		c := s[i]
+		switch {
+		case c == ';':
+			return i > 1
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '#' && i == 1:
+		default:
+			return false
+		}
+	}
+	return false
 }

@@ -91,9 +91,17 @@ func (r *Report) measures() string {
 			fmt.Fprintf(&b, "  - Done: %s (%d recorded actions).\n", words[s], done[s])
 		}
 	}
+	planned := map[string]string{
+		"contain": "cut the affected part of the server off from the intruder",
+		"collect": "secure the evidence in a sealed archive",
+		"clean":   "remove what the intruder left and restore the files they changed",
+		"rotate":  "change every password, key and other credential the server holds",
+		"harden":  "close the way in and harden the server",
+		"verify":  "check the server again before it goes back into service",
+	}
 	for _, s := range r.Steps {
-		if !s.Ran && s.Section == nil && words[s.Name] != "" {
-			fmt.Fprintf(&b, "  - Planned: %s. %s\n", strings.ToLower(words[s.Name][:1])+words[s.Name][1:], Fill("date"))
+		if !s.Ran && s.Section == nil && planned[s.Name] != "" {
+			fmt.Fprintf(&b, "  - Planned: %s, by %s.\n", planned[s.Name], Fill("date"))
 		}
 	}
 	b.WriteString("  - " + Fill("other measures: e.g. notifying users, resetting their passwords, monitoring") + "\n")

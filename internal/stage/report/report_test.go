@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -378,7 +379,8 @@ func TestMD(t *testing.T) {
 		"- item":                       `\- item`,
 		"1. list":                      `1\. list`,
 		"a|b":                          `a\|b`,
-		"<b>&":                         "&lt;b&gt;&amp;",
+		"<b>&":                         "&lt;b&gt;&",
+		"&amp; &#39; &#x1b; AT&T":      `&amp;amp; &amp;\#39; &amp;\#x1b; AT&T`,
 		"esc\x1b[0m":                   `esc\\x1b\[0m`,
 		"line\nbreak":                  `line\\nbreak`,
 		"bad\xffutf8":                  `bad\\xffutf8`,
@@ -390,12 +392,16 @@ func TestMD(t *testing.T) {
 	}
 }
 
+var entityRe = regexp.MustCompile(`&[A-Za-z0-9#]+;`)
+
 func FuzzMD(f *testing.F) {
+	f.Add("&amp;&#x3c;script&#62;")
 	f.Add("*x*\x1b[31m<b>|")
 	f.Add("1. \u202e")
 	f.Fuzz(func(t *testing.T, s string) {
 		out := MD(s)
-		if strings.ContainsAny(out, "\x00\x1b\r\n<>\u202e") {
+		rest := strings.NewReplacer("&lt;", " ", "&gt;", " ", "&amp;", " ").Replace(out)
+		if strings.ContainsAny(out, "\x00\x1b\r\n<>\u202e") || entityRe.MatchString(rest) {
 			t.Fatalf("MD(%q) = %q", s, out)
 		}
 	})
