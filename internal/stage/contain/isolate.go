@@ -216,7 +216,8 @@ func Watch(env *Env, id string, poll time.Duration) error {
 	}
 }
 
-// Confirm keeps the isolations in force: their automatic rollback is cancelled.
+// Confirm keeps the actions in force that wait for confirmation (an isolation, a hardening of
+// sshd or the firewall): their automatic rollback is cancelled.
 func Confirm(j *Journal) (int, error) {
 	in, err := InForce(j)
 	if err != nil {
@@ -224,7 +225,7 @@ func Confirm(j *Journal) (int, error) {
 	}
 	n := 0
 	for _, e := range in {
-		if e.Kind != "isolate" || e.Expires == "" || e.Phase == PhaseConfirmed {
+		if e.Expires == "" || e.Phase == PhaseConfirmed {
 			continue
 		}
 		if err := j.Append(Record{ID: e.ID, Phase: PhaseConfirmed, Kind: e.Kind, Target: e.Target, Root: e.Root}); err != nil {
