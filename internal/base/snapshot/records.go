@@ -220,7 +220,8 @@ type Event struct {
 // authentication logs, with the number of sudo commands run in it.
 type Session struct {
 	User     string `db:"user,key"`
-	Via      string `db:"via"` // ssh, console, su, sudo, cron
+	Via      string `db:"via"`    // ssh, console, su, sudo, cron
+	Target   string `db:"target"` // su: the account switched to; sudo: who the first command ran as
 	SourceIP string `db:"source_ip"`
 	Method   string `db:"method"`
 	Key      string `db:"key"` // fingerprint of the SSH key used

@@ -454,7 +454,7 @@ type Reader struct {
 	meta   map[string]string
 	name   string
 	keep   *os.File
-	tables map[string]bool // tables present (nil: not loaded)
+	tables map[string]map[string]bool // tables present, with their columns (nil: not loaded)
 	vfs    io.Closer
 }
 
@@ -559,18 +559,23 @@ func (r *Reader) load() error {
 	if v, _ := strconv.Atoi(r.meta["version"]); v > Version || v < 1 {
 		return fmt.Errorf("snapshot %s has format version %s; this nowwhat reads version %d: use a matching nowwhat", r.name, r.meta["version"], Version)
 	}
-	r.tables = map[string]bool{}
-	trows, err := r.db.Query("SELECT name FROM sqlite_master WHERE type = 'table'")
+	// The tables and columns present: a snapshot written by an older nowwhat lacks those added
+	// since, which then read as empty (tables) or zero (columns).
+	r.tables = map[string]map[string]bool{}
+	trows, err := r.db.Query("SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'")
 	if err != nil {
 		return fmt.Errorf("snapshot %s is damaged: %w", r.name, err)
 	}
 	defer trows.Close()
 	for trows.Next() {
-		var n string
-		if err := trows.Scan(&n); err != nil {
+		var tbl, col string
+		if err := trows.Scan(&tbl, &col); err != nil {
 			return fmt.Errorf("snapshot %s is damaged: %w", r.name, err)
 		}
-		r.tables[n] = true
+		if r.tables[tbl] == nil {
+			r.tables[tbl] = map[string]bool{}
+		}
+		r.tables[tbl][col] = true
 	}
 	return trows.Err()
 }
@@ -578,7 +583,7 @@ func (r *Reader) load() error {
 // HasTable reports whether the snapshot holds a table: one written by an older nowwhat lacks
 // the tables added since, and reads of them give no records (HasTable tells "none" from "not
 // recorded").
-func (r *Reader) HasTable(name string) bool { return r.tables[name] }
+func (r *Reader) HasTable(name string) bool { return r.tables[name] != nil }
 
 // Close releases the snapshot.
 func (r *Reader) Close() error {
@@ -610,6 +615,30 @@ func (r *Reader) MetaAll() map[string]string {
 // DB gives direct SQL access (read-only) for analyzers that need joins.
 func (r *Reader) DB() *sql.DB { return r.db }
 
+// columns is the select list of a table for this snapshot: a column added since the snapshot was
+// written reads as '' or 0; false when the table itself did not exist yet.
+func (r *Reader) columns(t *table) ([]string, bool) {
+	if r.tables == nil {
+		return t.cols, true
+	}
+	have := r.tables[t.name]
+	if have == nil {
+		return nil, false
+	}
+	sel := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		switch {
+		case have[c]:
+			sel[i] = c
+		case t.kinds[i] == reflect.String:
+			sel[i] = "'' AS " + c
+		default:
+			sel[i] = "0 AS " + c
+		}
+	}
+	return sel, true
+}
+
 // Each calls fn for every record of type T matching the optional SQL condition, in key order.
 func Each[T any](r *Reader, where string, args []any, fn func(T) error) error {
 	var zero T
@@ -617,10 +646,11 @@ func Each[T any](r *Reader, where string, args []any, fn func(T) error) error {
 	if err != nil {
 		return err
 	}
-	if r.tables != nil && !r.tables[t.name] {
+	sel, ok := r.columns(t)
+	if !ok {
 		return nil // an older snapshot: the table did not exist yet
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(t.cols, ","), t.name)
+	q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(sel, ","), t.name)
 	if where != "" {
 		q += " WHERE " + where
 	}
@@ -665,12 +695,13 @@ func EachBatch[T any](r *Reader, n int, fn func(T) error) error {
 	if len(t.keys) != 1 {
 		return fmt.Errorf("read %s in batches: the table has no single key", t.name)
 	}
-	if r.tables != nil && !r.tables[t.name] {
-		return nil
+	sel, ok := r.columns(t)
+	if !ok {
+		return nil // an older snapshot: the table did not exist yet
 	}
 	key := t.keys[0]
 	ki := slices.Index(t.cols, key)
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s > ? ORDER BY %s LIMIT %d", strings.Join(t.cols, ","), t.name, key, key, max(n, 1))
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s > ? ORDER BY %s LIMIT %d", strings.Join(sel, ","), t.name, key, key, max(n, 1))
 	var last any = ""
 	if t.kinds[ki] != reflect.String {
 		last = int64(-1 << 62)

@@ -72,7 +72,7 @@ func (c Collector) Collect(ctx context.Context, env *probe.Env) error {
 		env.Problem(c, "", fmt.Errorf("%d guessing bursts over the limit of %d were not kept", guess.Dropped, authlog.MaxBursts))
 	}
 	for _, s := range authlog.Sessions(slices.Values(kept)) {
-		env.Sink.Put(snapshot.Session{User: s.User, Via: s.Via, SourceIP: s.SourceIP, Method: s.Method, Key: s.Key,
+		env.Sink.Put(snapshot.Session{User: s.User, Via: s.Via, Target: s.TargetUser, SourceIP: s.SourceIP, Method: s.Method, Key: s.Key,
 			Start: nanos(s.Start), End: nanos(s.End), Sudo: len(s.Commands), File: s.File, Line: s.Line})
 	}
 	return ctx.Err()
