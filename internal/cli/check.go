@@ -9,15 +9,15 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/casedir"
 	"github.com/nowwhat/nowwhat/internal/base/progress"
-	"github.com/nowwhat/nowwhat/internal/base/seal"
 	"github.com/nowwhat/nowwhat/internal/probe/filescan"
 	"github.com/nowwhat/nowwhat/internal/stage/check"
 )
 
 func checkCmd(g *globals) *cobra.Command {
 	f := &snapFlags{}
-	var baseline, pubkey, format, snap string
-	var unsignedOK, all, packagesOnly bool
+	var format, snap string
+	var all, packagesOnly bool
+	bf := &baselineFlags{}
 	var evidenceFile, identity string
 	cmd := &cobra.Command{
 		Use:   "check [--root DIR] [--baseline FILE --pubkey PREFIX.pub] [--format text|json]",
@@ -68,26 +68,11 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 				defer cleanup()
 				snap = filepath.Join(dir, "snapshot", "host.snap")
 			}
-			opt := check.Options{Root: f.root, Snapshot: snap, Baseline: baseline, UnsignedOK: unsignedOK, PackagesOnly: packagesOnly}
-			if baseline != "" {
-				if pubkey == "" && !unsignedOK {
-					return fail(errors.New("--baseline needs --pubkey PREFIX.pub to check its signature (or --unsigned-ok)"))
-				}
-				if pubkey != "" {
-					k, err := seal.LoadPublicKey(pubkey)
-					if err != nil {
-						return fail(err)
-					}
-					opt.PubKey = &k
-				}
+			opt := check.Options{Root: f.root, Snapshot: snap, UnsignedOK: bf.unsignedOK, PackagesOnly: packagesOnly}
+			if err := bf.apply(&opt); err != nil {
+				return fail(err)
 			}
-			if j.c != nil {
-				notes, err := j.c.Notes()
-				if err != nil {
-					g.info("warning: %v", err)
-				}
-				opt.Notes = notes
-			}
+			g.caseFacts(j, &opt)
 			stats := &filescan.Stats{}
 			opt.Capture.Stats = stats
 			if opt.Capture.MaxHashSize, err = parseSize(f.maxHashSize); err != nil {
@@ -133,9 +118,7 @@ Exit status follows the monitoring-plugin convention (Nagios, Icinga, Sensu):
 		},
 	}
 	f.add(cmd, false)
-	cmd.Flags().StringVar(&baseline, "baseline", "", "trusted baseline snapshot to compare with")
-	cmd.Flags().StringVar(&pubkey, "pubkey", "", "public key that sealed the baseline (PREFIX.pub)")
-	cmd.Flags().BoolVar(&unsignedOK, "unsigned-ok", false, "use a baseline without checking its signature (the report says so)")
+	bf.add(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	cmd.Flags().StringVar(&snap, "snapshot", "", "judge this snapshot file instead of taking one of --root")
 	addEvidenceFlags(cmd, &evidenceFile, &identity)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/casedir"
 	"github.com/nowwhat/nowwhat/internal/base/localfile"
+	"github.com/nowwhat/nowwhat/internal/stage/check"
 )
 
 // journal records one command in the case folder, if there is one.
@@ -71,6 +72,24 @@ func (j *journal) save(step string, v any) {
 		return
 	}
 	j.outputs = append(j.outputs, out)
+}
+
+// caseFacts gives a check what the case knows: the change notes and the addresses and keys the
+// operators vouched for. Damaged files are reported, not fatal.
+func (g *globals) caseFacts(j *journal, opt *check.Options) {
+	if j == nil || j.c == nil {
+		return
+	}
+	notes, err := j.c.Notes()
+	if err != nil {
+		g.info("warning: %v", err)
+	}
+	opt.Notes = notes
+	trust, err := j.c.Trusts()
+	if err != nil {
+		g.info("warning: %v", err)
+	}
+	opt.Trust = trust
 }
 
 // done writes the entry; the command's own error wins over a journal error, which is printed.

@@ -16,6 +16,7 @@ import (
 func investigateCmd(g *globals) *cobra.Command {
 	f := &snapFlags{}
 	var since, until, format string
+	bf := &baselineFlags{}
 	var evidenceFile, identity string
 	var rows int
 	cmd := &cobra.Command{
@@ -69,9 +70,11 @@ mistypes a password now and then is not a brute force.
 			if opt.Check.Capture.MaxHashSize, err = parseSize(f.maxHashSize); err != nil {
 				return j.done("", "", err)
 			}
-			if j.c != nil {
-				opt.Check.Notes, _ = j.c.Notes()
+			opt.Check.UnsignedOK = bf.unsignedOK
+			if err := bf.apply(&opt.Check); err != nil {
+				return j.done("", "", err)
 			}
+			g.caseFacts(j, &opt.Check)
 			ctx, cancel := interruptible()
 			defer cancel()
 			m := g.meter("investigate", stats)
@@ -100,6 +103,7 @@ mistypes a password now and then is not a brute force.
 	f.add(cmd, false)
 	cmd.Flags().StringVar(&since, "since", "", "keep timeline rows from this time (2026-11-20, 2026-11-20T13:00:00Z, or 72h / 3d back from now)")
 	addEvidenceFlags(cmd, &evidenceFile, &identity)
+	bf.add(cmd)
 	cmd.Flags().StringVar(&until, "until", "", "keep timeline rows up to this time")
 	cmd.Flags().StringVar(&format, "format", "text", "text, json or csv (the timeline)")
 	cmd.Flags().IntVar(&rows, "rows", 60, "timeline rows shown in the text report")

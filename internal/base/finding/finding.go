@@ -68,7 +68,26 @@ type Finding struct {
 	Time string `json:"time,omitempty"`
 	// SourceIP and Since are filled by analyzers that read logs.
 	SourceIP string `json:"source_ip,omitempty"`
+	// Session is the login session the change is tied to, with its judgement (see package
+	// detect/sessions): a change made in a hostile session is the intruder's, whoever's account.
+	Session *SessionRef `json:"session,omitempty"`
 }
+
+// SessionRef names a login session and how it was judged.
+type SessionRef struct {
+	ID        string   `json:"id"`
+	User      string   `json:"user"`
+	Via       string   `json:"via"`
+	SourceIP  string   `json:"source_ip,omitempty"`
+	Key       string   `json:"key,omitempty"`
+	Start     string   `json:"start"`
+	Judgement string   `json:"judgement"` // trusted, hostile, unknown
+	Reasons   []string `json:"reasons"`
+	How       string   `json:"how"` // command, root, owner, present: how it could have made the change
+}
+
+// Hostile reports whether the finding is tied to a hostile session and nothing explains it.
+func (f Finding) Hostile() bool { return f.Session != nil && f.Session.Judgement == "hostile" && !f.Explained }
 
 // Key identifies a finding for de-duplication: the same rule about the same subject.
 func (f Finding) Key() string {
@@ -116,14 +135,14 @@ type Coverage struct {
 	Insufficient bool              `json:"insufficient"` // too little could be read to call the host clean
 }
 
-// Decide draws the verdict: compromised when a strong indicator or an unexplained critical
-// finding is present; suspicious for unexplained high or medium findings; incomplete when the
+// Decide draws the verdict: compromised when a strong indicator, a change tied to a hostile
+// session, or an unexplained critical finding is present; suspicious for unexplained high or medium findings; incomplete when the
 // rest is quiet but coverage is insufficient; clean otherwise. Explained findings never make a
 // host compromised unless they are strong indicators.
 func Decide(fs []Finding, cov Coverage) Verdict {
 	worst := Info
 	for _, f := range fs {
-		if f.Strong {
+		if f.Strong || f.Hostile() {
 			return Compromised
 		}
 		if f.Explained {

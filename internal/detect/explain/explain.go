@@ -1,8 +1,18 @@
-// Package explain tells changes that someone can account for from the rest: for each finding it
-// looks for a package operation at that time (dpkg.log, apt history), an administrator's session
-// or a sudo command that touched the file (auth.log, the journal), a change note recorded in the
-// case folder, or the baseline (what was already there is not new). Strong indicators of
-// compromise are never explained away: an explanation found for them is noted, not applied.
+// Package explain tells changes that someone can account for from the rest. Only four things
+// explain a finding:
+//
+//   - the baseline: what was already there before the incident is not new;
+//   - a change note recorded in the case folder (`nowwhat note`);
+//   - a package operation, for what it wrote: the files its package owns, links to them (unit
+//     enablement, alternatives), and the few files maintainer scripts are known to create; and
+//     never a package operation that a hostile session ran;
+//   - a trusted session (see package detect/sessions) that could have made the change: a sudo
+//     command naming it, a root shell open then, or the account's own file.
+//
+// A change made while a hostile session could have made it is tied to that session and
+// escalated; one made in a session nothing vouches for stays unexplained, and says so. Strong
+// indicators of compromise are never explained away: an explanation found for them is noted,
+// not applied.
 package explain
 
 import (
@@ -14,6 +24,7 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+	"github.com/nowwhat/nowwhat/internal/detect/sessions"
 )
 
 // Note is a planned change recorded with `nowwhat note`.
@@ -27,10 +38,10 @@ type Note struct {
 // Explainer holds what can explain a change.
 type Explainer struct {
 	pkgEvents []snapshot.Event
-	sudo      []snapshot.Event
-	sessions  []snapshot.Session
-	admins    map[string]bool
-	owner     map[string]string
+	model     *sessions.Model
+	owner     map[string]string // path -> package that records it
+	files     func(path string) (snapshot.File, bool)
+	names     map[uint32]string // uid -> account
 	notes     []Note
 	base      string // when the baseline was taken ("" without one)
 }
@@ -38,52 +49,18 @@ type Explainer struct {
 // packageWindow is how far from a package operation a change is still attributed to it.
 const packageWindow = 10 * time.Minute
 
-// openSession is how long a session whose end was not logged is taken to last.
-const openSession = 12 * time.Hour
-
 // noteWindow is how far from a change note a matching change is attributed to it.
 const noteWindow = 48 * time.Hour
 
-// New gathers the explanations a snapshot offers, and the baseline's time if there is one.
-func New(cur *snapshot.Reader, base *snapshot.Reader, notes []Note) (*Explainer, error) {
-	e := &Explainer{admins: map[string]bool{}, owner: map[string]string{}, notes: notes}
-	evs, err := snapshot.All[snapshot.Event](cur, "")
+// New gathers the explanations a snapshot offers: its package operations, the judged sessions
+// (model, nil for none), the notes and the baseline's time if there is one.
+func New(cur *snapshot.Reader, base *snapshot.Reader, model *sessions.Model, notes []Note) (*Explainer, error) {
+	e := &Explainer{owner: map[string]string{}, names: map[uint32]string{}, notes: notes, model: model}
+	evs, err := snapshot.All[snapshot.Event](cur, "source IN ('dpkg', 'dnf') AND kind LIKE 'package-%'")
 	if err != nil {
 		return nil, err
 	}
-	for _, ev := range evs {
-		switch {
-		case (ev.Source == "dpkg" || ev.Source == "dnf") && strings.HasPrefix(ev.Kind, "package-"):
-			e.pkgEvents = append(e.pkgEvents, ev)
-		case ev.Kind == "sudo-command" || ev.Kind == "pkexec-command":
-			e.sudo = append(e.sudo, ev)
-		}
-	}
-	if e.sessions, err = snapshot.All[snapshot.Session](cur, ""); err != nil {
-		return nil, err
-	}
-	groups, err := snapshot.All[snapshot.Group](cur, "name IN ('sudo', 'wheel', 'admin', 'root')")
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range groups {
-		for _, m := range strings.Split(g.Members, ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				e.admins[m] = true
-			}
-		}
-	}
-	users, err := snapshot.All[snapshot.User](cur, "uid = 0")
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		e.admins[u.Name] = true
-	}
-	// Whoever ran sudo as root successfully is an administrator of this host.
-	for _, ev := range e.sudo {
-		e.admins[ev.User] = true
-	}
+	e.pkgEvents = evs
 	err = snapshot.Each(cur, "alg != 'diverted'", nil, func(p snapshot.PackageFile) error {
 		if _, ok := e.owner[p.Path]; !ok {
 			e.owner[p.Path] = p.Package
@@ -93,6 +70,22 @@ func New(cur *snapshot.Reader, base *snapshot.Reader, notes []Note) (*Explainer,
 	if err != nil {
 		return nil, err
 	}
+	users, err := snapshot.All[snapshot.User](cur, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if _, dup := e.names[uint32(u.UID)]; !dup {
+			e.names[uint32(u.UID)] = u.Name
+		}
+	}
+	e.files = func(p string) (snapshot.File, bool) {
+		fs, err := snapshot.All[snapshot.File](cur, "path = ?", p)
+		if err != nil || len(fs) == 0 {
+			return snapshot.File{}, false
+		}
+		return fs[0], true
+	}
 	if base != nil {
 		e.base = base.Meta("taken_at")
 	}
@@ -101,14 +94,18 @@ func New(cur *snapshot.Reader, base *snapshot.Reader, notes []Note) (*Explainer,
 
 // None is an explainer with nothing to draw on (package verification alone).
 func None() *Explainer {
-	return &Explainer{admins: map[string]bool{}, owner: map[string]string{}}
+	return &Explainer{owner: map[string]string{}, names: map[uint32]string{}}
 }
 
 // Sources says what the explainer could draw on, for the coverage report.
 func (e *Explainer) Sources() []string {
 	var out []string
 	out = append(out, fmt.Sprintf("package manager log: %d operations", len(e.pkgEvents)))
-	out = append(out, fmt.Sprintf("administrators' sessions: %d sessions, %d sudo commands", len(e.sessions), len(e.sudo)))
+	if e.model != nil {
+		out = append(out, e.model.Summary())
+	} else {
+		out = append(out, "sessions: not judged")
+	}
 	out = append(out, fmt.Sprintf("change notes: %d", len(e.notes)))
 	if e.base != "" {
 		out = append(out, "baseline taken "+e.base)
@@ -118,160 +115,258 @@ func (e *Explainer) Sources() []string {
 	return out
 }
 
-// Apply marks the findings that something explains.
+// verdict is what explains (or ties) one finding.
+type verdict struct {
+	why      string
+	explains bool                  // why clears the finding
+	hostile  *sessions.Attribution // the change is tied to a hostile session
+	session  *sessions.Attribution // the session named in why
+}
+
+// Apply marks the findings that something explains, ties those a hostile session made to it
+// (raising them to high at least), and notes on the rest the session nothing vouches for.
 func (e *Explainer) Apply(fs []finding.Finding) {
 	for i := range fs {
 		f := &fs[i]
 		if f.Explained {
 			continue
 		}
-		why := e.explain(f)
-		if why == "" {
+		v := e.explain(f)
+		if v.session != nil {
+			f.Session = sessions.Ref(v.session.Session, v.session.How)
+		}
+		if v.hostile != nil && !v.explains {
+			s := v.hostile.Session
+			f.Session = sessions.Ref(s, v.hostile.How)
+			line := fmt.Sprintf("made during %s, which is hostile: %s", s.Label(), strings.Join(s.Reasons, "; "))
+			if v.hostile.Command != nil {
+				line = fmt.Sprintf("%s ran `sudo %s` at %s (%s line %d) in %s, which is hostile: %s", s.User, finding.Clip(v.hostile.Command.Command, 120),
+					stamp(v.hostile.Command.Time), v.hostile.Command.File, v.hostile.Command.Line, s.Label(), strings.Join(s.Reasons, "; "))
+			}
+			f.Evidence = append(f.Evidence, finding.Clip(line, 400))
+			if f.Severity < finding.High {
+				f.Severity = finding.High
+			}
+			f.Explanation = "the intruder's work: " + finding.Clip(line, 300)
+			continue
+		}
+		if v.why == "" {
+			continue
+		}
+		if !v.explains {
+			f.Explanation = v.why
 			continue
 		}
 		if f.Strong {
-			f.Explanation = "not enough to clear it (a strong sign of compromise whoever did it): " + why
+			f.Explanation = "not enough to clear it (a strong sign of compromise whoever did it): " + v.why
 			continue
 		}
-		f.Explained, f.Explanation = true, why
+		f.Explained, f.Explanation = true, v.why
 	}
 }
 
-func (e *Explainer) explain(f *finding.Finding) string {
+func (e *Explainer) explain(f *finding.Finding) verdict {
 	if f.PID != 0 && f.Path == "" {
-		return ""
+		return verdict{}
 	}
-	if e.base != "" && !f.New && f.Rule != "baseline.change" && !strings.HasPrefix(f.Rule, "live.") {
-		return "present in the baseline taken " + e.base + ": not new"
+	if e.base != "" && !f.New && f.Rule != "baseline.change" && !strings.HasPrefix(f.Rule, "live.") && !strings.HasPrefix(f.Rule, "session.") {
+		return verdict{why: "present in the baseline taken " + e.base + ": not new", explains: true}
 	}
 	t, err := time.Parse(time.RFC3339, f.Time)
 	if err != nil {
 		t = time.Time{}
 	}
+	if strings.HasPrefix(f.Rule, "session.") {
+		return verdict{} // findings about sessions are judged by the sessions model itself
+	}
+	var att sessions.Attributions
+	if e.model != nil && !t.IsZero() {
+		att = e.model.Attribute(e.change(f, t))
+	}
 	if why := e.byNote(f, t); why != "" {
-		return why
+		return verdict{why: why, explains: true, hostile: att.Hostile}
 	}
 	if t.IsZero() {
-		return ""
+		return verdict{}
+	}
+	// A sudo command of a trusted session that names the change is the most specific account.
+	if a := att.Trusted; a != nil && a.How == sessions.ByCommand {
+		return verdict{why: sessionWhy(a), explains: true, session: a}
 	}
 	if f.Rule != "integrity.modified-binary" && f.Rule != "integrity.modified-file" && f.Rule != "integrity.digest-list-rewritten" {
 		if why := e.byPackage(f, t); why != "" {
-			return why
+			return verdict{why: why, explains: true}
 		}
 	}
-	return e.bySession(f, t)
+	if a := att.Hostile; a != nil && a.How != sessions.ByPresent {
+		return verdict{hostile: a}
+	}
+	if a := att.Trusted; a != nil {
+		return verdict{why: sessionWhy(a), explains: true, session: a}
+	}
+	if a := att.Hostile; a != nil {
+		return verdict{hostile: a}
+	}
+	if a := att.Unknown; a != nil {
+		s := a.Session
+		fix := "nowwhat trust add --address " + s.SourceIP + " --who NAME"
+		if s.SourceIP == "" {
+			fix = "a change note (nowwhat note)"
+		}
+		return verdict{why: fmt.Sprintf("made during %s that nothing vouches for (%s); if it is yours: %s", s.Label(), first(s.Reasons), fix), session: a}
+	}
+	return verdict{}
 }
 
-// byPackage finds a dpkg operation around t on the package that owns the path (or, for a file
-// no package owns, any operation: maintainer scripts create such files).
+// change describes a finding as a change for the sessions model.
+func (e *Explainer) change(f *finding.Finding, t time.Time) sessions.Change {
+	c := sessions.Change{Time: t, Path: f.Path}
+	if accountRule(f.Rule) {
+		c.Account = f.User
+	}
+	if f.Path != "" && e.files != nil {
+		if fi, ok := e.files(f.Path); ok {
+			c.Owner = e.names[fi.UID]
+		}
+	}
+	return c
+}
+
+func sessionWhy(a *sessions.Attribution) string {
+	s := a.Session
+	trust := first(s.Reasons)
+	switch a.How {
+	case sessions.ByCommand:
+		return fmt.Sprintf("%s ran `sudo %s` at %s (%s line %d) in %s (trusted: %s)", s.User, finding.Clip(a.Command.Command, 120),
+			stamp(a.Command.Time), a.Command.File, a.Command.Line, s.Label(), trust)
+	case sessions.ByRoot:
+		return fmt.Sprintf("during %s, which had root then (trusted: %s; %s line %d)", s.Label(), trust, s.File, s.Line)
+	}
+	return fmt.Sprintf("%s's own file, changed during %s (trusted: %s; %s line %d)", s.User, s.Label(), trust, s.File, s.Line)
+}
+
+// byPackage finds a package operation around t that wrote the path: on the package that owns
+// it; for a file no package lists, one whose package owns the link's target (unit enablement,
+// alternatives) or the folder of a compiled Python file, or a file its maintainer scripts are
+// known to create. A package operation a hostile session ran explains nothing.
 func (e *Explainer) byPackage(f *finding.Finding, t time.Time) string {
 	if f.Path == "" {
 		return ""
 	}
 	pkg := e.owner[f.Path]
 	var best *snapshot.Event
+	how := ""
 	for i := range e.pkgEvents {
 		ev := &e.pkgEvents[i]
-		d := time.Unix(0, ev.Time).Sub(t)
-		if d < -packageWindow || d > packageWindow {
+		et := time.Unix(0, ev.Time)
+		if d := et.Sub(t); d < -packageWindow || d > packageWindow {
 			continue
 		}
-		if pkg != "" && ev.Target != pkg {
+		if e.model != nil && e.model.PackageOpHostile(et) != nil {
 			continue
 		}
-		if best == nil || abs(time.Unix(0, ev.Time).Sub(t)) < abs(time.Unix(0, best.Time).Sub(t)) {
-			best = ev
+		var h string
+		switch {
+		case pkg != "":
+			if ev.Target != pkg {
+				continue
+			}
+			h = "owned"
+		default:
+			h = e.wroteUnowned(f.Path, ev.Target)
+			if h == "" {
+				continue
+			}
+		}
+		if best == nil || absDur(et.Sub(t)) < absDur(time.Unix(0, best.Time).Sub(t)) {
+			best, how = ev, h
 		}
 	}
 	if best == nil {
 		return ""
 	}
-	when := time.Unix(0, best.Time).UTC().Format("2006-01-02 15:04:05 UTC")
-	if pkg != "" {
+	when := stamp(time.Unix(0, best.Time))
+	if how == "owned" {
 		return fmt.Sprintf("package manager: %s %s at %s (%s line %d)", strings.TrimPrefix(best.Kind, "package-"), best.Subject, when, best.File, best.Line)
 	}
-	return fmt.Sprintf("created during a package operation (%s %s at %s, %s line %d)", strings.TrimPrefix(best.Kind, "package-"), best.Subject, when, best.File, best.Line)
+	return fmt.Sprintf("written by the package manager (%s) during %s %s at %s (%s line %d)", how, strings.TrimPrefix(best.Kind, "package-"), best.Subject, when, best.File, best.Line)
 }
 
-func abs(d time.Duration) time.Duration {
+// maintainerOutputs are files that packages' maintainer scripts and triggers create (so no
+// package lists them), by package; "*" for any package's triggers.
+var maintainerOutputs = map[string][]string{
+	"*":                 {"/etc/ld.so.cache", "/etc/alternatives/*", "/usr/share/mime/*", "/usr/share/info/dir", "/usr/lib/*/gdk-pixbuf-*/*/loaders.cache", "/etc/shells"},
+	"openssh-server":    {"/etc/ssh/ssh_host_*", "/etc/ssh/sshd_config"},
+	"openssh-client":    {"/etc/ssh/ssh_config"},
+	"systemd":           {"/etc/machine-id", "/var/lib/dbus/machine-id"},
+	"dbus":              {"/var/lib/dbus/machine-id"},
+	"ca-certificates":   {"/etc/ssl/certs/*"},
+	"tzdata":            {"/etc/localtime", "/etc/timezone"},
+	"grub-common":       {"/etc/default/grub", "/boot/grub/*"},
+	"grub-pc":           {"/etc/default/grub", "/boot/grub/*"},
+	"initramfs-tools":   {"/boot/initrd.img-*"},
+	"locales":           {"/etc/locale.gen", "/etc/default/locale", "/usr/lib/locale/locale-archive"},
+	"ssl-cert":          {"/etc/ssl/certs/ssl-cert-snakeoil.pem", "/etc/ssl/private/ssl-cert-snakeoil.key"},
+	"nginx-common":      {"/etc/nginx/sites-enabled/default"},
+	"debianutils":       {"/etc/shells"},
+	"man-db":            {"/var/cache/man/*"},
+	"fontconfig":        {"/var/cache/fontconfig/*"},
+	"systemd-timesyncd": {"/etc/systemd/timesyncd.conf"},
+}
+
+// wroteUnowned says how a package operation on pkg wrote a path no package lists, or "".
+func (e *Explainer) wroteUnowned(p, pkg string) string {
+	if e.files != nil {
+		if fi, ok := e.files(p); ok && fi.Type == "symlink" && fi.Link != "" {
+			target := fi.Link
+			if !strings.HasPrefix(target, "/") {
+				target = path.Join(path.Dir(p), target)
+			}
+			if e.owner[target] != "" {
+				return "a link to " + target + " of package " + e.owner[target]
+			}
+			// phpenmod links conf.d to the package's mods-available (managed by ucf, so unlisted).
+			if ok, _ := path.Match("/etc/php/*/*/conf.d/*.ini", p); ok && strings.HasPrefix(pkg, "php") {
+				if ok, _ := path.Match("/etc/php/*/mods-available/*.ini", target); ok {
+					return "a module enabled by " + pkg + " (" + target + ")"
+				}
+			}
+			// A chain through /etc/alternatives ends at a packaged file too.
+			if strings.HasPrefix(target, "/etc/alternatives/") {
+				if alt, ok := e.files(target); ok && alt.Type == "symlink" && e.owner[alt.Link] != "" {
+					return "an alternative for " + alt.Link
+				}
+			}
+		}
+	}
+	if dir := path.Dir(p); path.Base(dir) == "__pycache__" && strings.HasSuffix(p, ".pyc") {
+		src := path.Join(path.Dir(dir), strings.SplitN(path.Base(p), ".", 2)[0]+".py")
+		if e.owner[src] == pkg {
+			return "compiled from " + src
+		}
+	}
+	for _, k := range []string{pkg, "*"} {
+		for _, pat := range maintainerOutputs[k] {
+			if ok, _ := path.Match(pat, p); ok || strings.HasSuffix(pat, "/*") && strings.HasPrefix(p, strings.TrimSuffix(pat, "*")) {
+				who := "maintainer script of " + pkg
+				if k == "*" {
+					who = "package trigger"
+				}
+				return who
+			}
+		}
+	}
+	return ""
+}
+
+func absDur(d time.Duration) time.Duration {
 	if d < 0 {
 		return -d
 	}
 	return d
 }
 
-// bySession finds an administrator's sudo command naming the file around t, else an
-// administrator's session open at t.
-func (e *Explainer) bySession(f *finding.Finding, t time.Time) string {
-	base := path.Base(f.Path)
-	if f.Path != "" && base != "/" && base != "." {
-		for _, ev := range e.sudo {
-			et := time.Unix(0, ev.Time)
-			if !e.admins[ev.User] || et.After(t.Add(2*time.Minute)) || et.Before(t.Add(-openSession)) {
-				continue
-			}
-			if mentions(ev.Subject, f.Path, base) || f.User != "" && mentionsAll(ev.Subject, f.User) && accountRule(f.Rule) {
-				return fmt.Sprintf("%s ran `sudo %s` at %s (%s line %d)", ev.User, finding.Clip(ev.Subject, 120), et.UTC().Format("2006-01-02 15:04:05 UTC"), ev.File, ev.Line)
-			}
-		}
-	}
-	var best *snapshot.Session
-	for i := range e.sessions {
-		s := &e.sessions[i]
-		if !e.admins[s.User] || s.Via == "cron" {
-			continue
-		}
-		start := time.Unix(0, s.Start)
-		end := start.Add(openSession)
-		if s.End != 0 {
-			end = time.Unix(0, s.End)
-		}
-		if t.Before(start) || t.After(end.Add(time.Minute)) {
-			continue
-		}
-		if best == nil || s.Start > best.Start {
-			best = s
-		}
-	}
-	if best == nil {
-		return ""
-	}
-	from := ""
-	if best.SourceIP != "" {
-		from = " from " + best.SourceIP
-	}
-	end := "still open"
-	if best.End != 0 {
-		end = "until " + time.Unix(0, best.End).UTC().Format("15:04:05")
-	}
-	return fmt.Sprintf("during %s's %s session%s (%s, %s; %s line %d)", best.User, best.Via, from,
-		time.Unix(0, best.Start).UTC().Format("2006-01-02 15:04:05 UTC"), end, best.File, best.Line)
-}
-
-// mentionsAll reports whether a command names every account of a comma-separated list.
-func mentionsAll(cmd, users string) bool {
-	for _, u := range strings.Split(users, ",") {
-		if u == "" || !mentions(cmd, u, u) {
-			return false
-		}
-	}
-	return true
-}
-
 func accountRule(r string) bool { return strings.HasPrefix(r, "accounts.") || r == "baseline.change" }
-
-// mentions reports whether a command line names a path (whole, or by its file name as a word).
-func mentions(cmd, full, base string) bool {
-	if strings.Contains(cmd, full) {
-		return true
-	}
-	for _, w := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ' ' || r == '/' || r == '\'' || r == '"' || r == '=' || r == ':' }) {
-		if w == base && len(base) > 2 {
-			return true
-		}
-	}
-	return false
-}
 
 // byNote finds a change note that names the finding's path, file name, unit or account, near t
 // (or at any time when the finding has no time).
@@ -313,3 +408,12 @@ func wordIn(text, w string) bool {
 	}
 	return false
 }
+
+func first(ss []string) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	return ss[0]
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }

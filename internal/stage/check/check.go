@@ -22,6 +22,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/detect/diff"
 	"github.com/nowwhat/nowwhat/internal/detect/explain"
 	"github.com/nowwhat/nowwhat/internal/detect/rules"
+	"github.com/nowwhat/nowwhat/internal/detect/sessions"
 	"github.com/nowwhat/nowwhat/internal/probe/capture"
 	"github.com/nowwhat/nowwhat/internal/probe/filescan"
 )
@@ -30,8 +31,9 @@ import (
 type Options struct {
 	Root     string // host root to snapshot ("/" by default)
 	Snapshot string // judge this snapshot file instead of taking one
-	// Baseline and its public key; UnsignedOK accepts a baseline without a signature.
-	Baseline   string
+	// Baselines offered (sealed snapshots) and their public key; the newest verified one taken
+	// before the first hostile event is used. UnsignedOK accepts baselines without a signature.
+	Baselines  []string
 	PubKey     *minisign.PublicKey
 	UnsignedOK bool
 	Capture    capture.Options
@@ -39,6 +41,11 @@ type Options struct {
 	// PackagesOnly verifies installed packages only (like debsums): every file a package
 	// recorded a digest for, against that digest.
 	PackagesOnly bool
+	// Trust lists the addresses and keys operators vouched for (the case's nowwhat trust).
+	Trust []casedir.Trust
+	// HostileIPs are addresses tied to an exploit (investigate fills it): their logins are
+	// hostile.
+	HostileIPs map[string]string
 }
 
 // Report is the result of a check.
@@ -50,6 +57,12 @@ type Report struct {
 	Next     []string          `json:"next"`
 	Host     map[string]string `json:"host"`
 	Warnings []string          `json:"warnings,omitempty"`
+	// Baseline says which baseline was used and why (with --baseline).
+	Baseline *BaselineChoice `json:"baseline,omitempty"`
+	// Sessions are the hostile sessions and those nothing vouches for, with their reasons.
+	Sessions []*sessions.Session `json:"sessions,omitempty"`
+	// Model is the judged sessions (for investigate; not serialized).
+	Model *sessions.Model `json:"-"`
 }
 
 // Run performs the check.
@@ -89,18 +102,24 @@ func Judge(ctx context.Context, cur *snapshot.Reader, opt Options) (*Report, err
 	rep := &Report{Findings: []finding.Finding{}}
 	var base *snapshot.Reader
 	var verified *seal.Verified
+	var model *sessions.Model
 	var err error
-	if opt.Baseline != "" {
-		base, verified, err = seal.Open(opt.Baseline, opt.PubKey, opt.UnsignedOK)
+	if !opt.PackagesOnly {
+		chosen, m, choice, warns, err := chooseBaseline(cur, opt)
 		if err != nil {
 			return nil, err
 		}
-		defer base.Close()
-		if verified == nil {
-			rep.Warnings = append(rep.Warnings, "UNVERIFIED baseline: its signature was not checked, so an attacker could have changed it")
+		model, rep.Baseline = m, choice
+		rep.Warnings = append(rep.Warnings, warns...)
+		if chosen != nil {
+			base, verified = chosen.r, chosen.verified
+			defer base.Close()
+			if verified == nil {
+				rep.Warnings = append(rep.Warnings, "UNVERIFIED baseline: its signature was not checked, so an attacker could have changed it")
+			}
 		}
-		if a, b := base.Meta("host.machine_id"), cur.Meta("host.machine_id"); a != "" && b != "" && a != b {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the baseline is of another machine (machine id %s, this one %s)", a, b))
+		if err := model.CollectFiles(cur); err != nil {
+			return nil, err
 		}
 	}
 	in := &rules.Input{Cur: cur, Base: base}
@@ -126,8 +145,24 @@ func Judge(ctx context.Context, cur *snapshot.Reader, opt Options) (*Report, err
 	var ex *explain.Explainer
 	if opt.PackagesOnly {
 		ex = explain.None()
-	} else if ex, err = explain.New(cur, base, notes); err != nil {
-		return nil, err
+	} else {
+		if ex, err = explain.New(cur, base, model, notes); err != nil {
+			return nil, err
+		}
+		fs = append(fs, model.Findings()...)
+		pf, err := model.PackageFindings(cur)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, pf...)
+		for _, s := range model.Sessions {
+			if s.Judgement == sessions.Hostile || s.Judgement == sessions.Unknown && (s.Via == "ssh" || len(s.Sudo) > 0) {
+				if len(rep.Sessions) < 200 {
+					rep.Sessions = append(rep.Sessions, s)
+				}
+			}
+		}
+		rep.Model = model
 	}
 	ex.Apply(fs)
 	finding.Sort(fs)
