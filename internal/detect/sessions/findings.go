@@ -117,8 +117,7 @@ func (m *Model) Findings() []finding.Finding {
 			if moreFiles > 0 {
 				line += fmt.Sprintf(" (and %d more)", moreFiles)
 			}
-			f.Evidence = append(f.Evidence, line)
-			f.Path = files[0]
+			f.Evidence = append(f.Evidence, line) // not f.Path: the login is the subject, not any one file
 		}
 		out = append(out, f)
 	}
