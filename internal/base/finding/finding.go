@@ -87,7 +87,9 @@ type SessionRef struct {
 }
 
 // Hostile reports whether the finding is tied to a hostile session and nothing explains it.
-func (f Finding) Hostile() bool { return f.Session != nil && f.Session.Judgement == "hostile" && !f.Explained }
+func (f Finding) Hostile() bool {
+	return f.Session != nil && f.Session.Judgement == "hostile" && !f.Explained
+}
 
 // Key identifies a finding for de-duplication: the same rule about the same subject.
 func (f Finding) Key() string {

@@ -616,7 +616,7 @@ func (r *Reader) MetaAll() map[string]string {
 func (r *Reader) DB() *sql.DB { return r.db }
 
 // columns is the select list of a table for this snapshot: a column added since the snapshot was
-// written reads as '' or 0; false when the table itself did not exist yet.
+// written reads as ” or 0; false when the table itself did not exist yet.
 func (r *Reader) columns(t *table) ([]string, bool) {
 	if r.tables == nil {
 		return t.cols, true

@@ -11,6 +11,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/detect/diff"
+	"github.com/nowwhat/nowwhat/internal/detect/sessions"
 )
 
 // Rule describes one detection: its stable id, default severity (a finding may raise or lower
@@ -125,9 +126,9 @@ func fill(r *Rule, f finding.Finding) finding.Finding {
 }
 
 // Sessions is the sessions and trust model (who was logged in, how, when, doing what, and
-// whether that session is trusted) as rules see it. The check fills Input.Sessions once the
-// model exists; rules must work without it (nil).
-type Sessions interface{}
+// whether that session is trusted, package detect/sessions). The check fills Input.Sessions;
+// rules must work without it (nil).
+type Sessions = *sessions.Model
 
 // Input is what the rules judge.
 type Input struct {

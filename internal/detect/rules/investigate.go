@@ -15,11 +15,11 @@ var (
 		Attack: []string{"T1110.001", "T1110.003", "T1078"},
 		Why:    "Password guessing that ends in a login is the most common way into a server: the guessed password is now the intruder's.",
 		Action: "Lock the account, kill its sessions, block the address; change the password everywhere it was used, turn off password logins for SSH (keys only), and look at everything the account did after the login."})
-	_ = investigate(Rule{ID: "entry.ssh-attacked-account", Severity: finding.High,
-		Title:  "a password login to an account under distributed guessing",
-		Attack: []string{"T1110.003", "T1078"},
-		Why:    "A distributed password guessing against an account, then a password login to it: the password may have been guessed.",
-		Action: "Confirm with the account's owner that this login was theirs; if not, lock it and change the password."})
+	_ = investigate(Rule{ID: "entry.ssh-stolen-credentials", Severity: finding.High,
+		Title:  "a login that looks like stolen credentials",
+		Attack: []string{"T1078", "T1552.004"},
+		Why:    "A valid password or key used from where, when or with what its owner never does is how stolen credentials show; nothing vouches for this login.",
+		Action: "Ask the account's owner. If it was not them: lock the account, replace its keys and password from a clean machine, and treat everything it did as the intruder's. If it was: nowwhat trust add --address ADDRESS --who NAME."})
 	_ = investigate(Rule{ID: "ssh.bruteforce", Severity: finding.Info,
 		Title:  "password guessing from one address",
 		Attack: []string{"T1110.001"},

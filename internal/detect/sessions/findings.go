@@ -161,7 +161,7 @@ func (m *Model) PackageFindings(cur *snapshot.Reader) ([]finding.Finding, error)
 		}
 		f := finding.Finding{Rule: RulePackage, Severity: finding.High, User: s.User, SourceIP: s.SourceIP, Time: t.Format(time.RFC3339),
 			Attack: []string{"T1072", "T1105"}, Session: Ref(s, ByRoot),
-			Title: fmt.Sprintf("package %s (%s) during %s, which is hostile", ev.Target, strings.TrimPrefix(ev.Kind, "package-"), s.Label()),
+			Title:    fmt.Sprintf("package %s (%s) during %s, which is hostile", ev.Target, strings.TrimPrefix(ev.Kind, "package-"), s.Label()),
 			Evidence: []string{fmt.Sprintf("%s line %d: %s %s", ev.File, ev.Line, ev.Kind, ev.Subject), "session: " + s.Why()},
 			Why:      "A package installed by an intruder is one of their tools (a scanner, a proxy, a compiler, a miner's dependency), or a way to replace a trusted program with the package manager's blessing.",
 			Action:   "Remove the package after the evidence is kept, and look at what its programs were used for (shell histories, the audit log)."}

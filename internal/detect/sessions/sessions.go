@@ -156,6 +156,12 @@ type Model struct {
 	// Trusts are the operators' entries the model used.
 	Trusts []casedir.Trust
 	users  map[string]snapshot.User
+	// what the judgement was made from, to judge again with more facts (Rejudge)
+	raw    []snapshot.Session
+	cmds   []snapshot.Event
+	an     *anchors
+	opt    Options
+	byLine map[string]*Session
 }
 
 // Build judges the sessions of a snapshot.
@@ -185,8 +191,44 @@ func Build(cur *snapshot.Reader, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	opt.Base = nil // not kept open: its anchors are
+	m.raw, m.cmds, m.an, m.opt = raw, cmds, an, opt
 	m.build(raw, cmds, an, opt)
 	return m, nil
+}
+
+// Rejudge judges the same sessions again, knowing more addresses to be hostile (investigate
+// finds the exploits), and lists the files hostile sessions changed from cur.
+func (m *Model) Rejudge(cur *snapshot.Reader, hostileIPs map[string]string) (*Model, error) {
+	opt := m.opt
+	opt.HostileIPs = map[string]string{}
+	for k, v := range m.opt.HostileIPs {
+		opt.HostileIPs[k] = v
+	}
+	for k, v := range hostileIPs {
+		if _, ok := opt.HostileIPs[k]; !ok {
+			opt.HostileIPs[k] = v
+		}
+	}
+	n := &Model{users: m.users, Bursts: m.Bursts, Trusts: m.Trusts, HasBaseline: m.HasBaseline, raw: m.raw, cmds: m.cmds, an: m.an, opt: opt}
+	n.build(m.raw, m.cmds, m.an, opt)
+	if cur != nil {
+		if err := n.CollectFiles(cur); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// ByLine finds the session that starts at a log line (file and line of its first event).
+func (m *Model) ByLine(file string, line int) *Session {
+	if m.byLine == nil {
+		m.byLine = make(map[string]*Session, len(m.Sessions))
+		for _, s := range m.Sessions {
+			m.byLine[fmt.Sprintf("%s:%d", s.File, s.Line)] = s
+		}
+	}
+	return m.byLine[fmt.Sprintf("%s:%d", file, line)]
 }
 
 // anchors are what a baseline saw before the incident.
@@ -445,6 +487,11 @@ func (m *Model) judgeSSH(s *Session, ix burstIdx, an *anchors, h *history, taint
 	if newAddr && h.any > 0 && operator == nil && s.Method == "password" && m.serviceOrRoot(s.User) {
 		unfamiliar = append(unfamiliar, fmt.Sprintf("a password login into %s from %s, an address never seen logging in before", s.User, s.SourceIP))
 	}
+	if s.Method == "password" && !addrAnchor && operator == nil {
+		if n, addrs := guessedAccount(m.Bursts, s.User, s.Start, s.SourceIP); n >= authlog.BurstMin {
+			unfamiliar = append(unfamiliar, fmt.Sprintf("a password login into %s, an account that %d addresses tried to guess %d times in the 24 hours before", s.User, addrs, n))
+		}
+	}
 	if newAddr && operator == nil && h.logins[s.User] >= HabitLogins && !h.usualHour(s.User, s.Start) {
 		unfamiliar = append(unfamiliar, fmt.Sprintf("%s logged in from %s, an address never seen before, at %02d:%02d UTC, an hour they never logged in at in %d earlier logins",
 			s.User, s.SourceIP, s.Start.UTC().Hour(), s.Start.UTC().Minute(), h.logins[s.User]))
@@ -479,6 +526,29 @@ func (m *Model) judgeSSH(s *Session, ix burstIdx, an *anchors, h *history, taint
 		}
 		s.Reasons = []string{why}
 	}
+}
+
+// guessedAccount counts the guessing attempts, from addresses other than skip, in the 24 hours
+// before t by bursts whose most tried accounts include user.
+func guessedAccount(bs []snapshot.Burst, user string, t time.Time, skip string) (attempts, addrs int) {
+	seen := map[string]bool{}
+	for _, b := range bs {
+		end := time.Unix(0, b.End)
+		if b.SourceIP == skip || end.After(t) || t.Sub(end) > 24*time.Hour {
+			continue
+		}
+		for _, u := range strings.Split(b.Top, ",") {
+			if u == user {
+				attempts += b.Attempts
+				if !seen[b.SourceIP] {
+					seen[b.SourceIP] = true
+					addrs++
+				}
+				break
+			}
+		}
+	}
+	return attempts, addrs
 }
 
 func (m *Model) judgeConsole(s *Session, an *anchors, h *history) {

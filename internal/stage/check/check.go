@@ -122,7 +122,7 @@ func Judge(ctx context.Context, cur *snapshot.Reader, opt Options) (*Report, err
 			return nil, err
 		}
 	}
-	in := &rules.Input{Cur: cur, Base: base}
+	in := &rules.Input{Cur: cur, Base: base, Sessions: model}
 	if opt.PackagesOnly {
 		in.Only = []string{"integrity.modified-"}
 	}
@@ -149,12 +149,6 @@ func Judge(ctx context.Context, cur *snapshot.Reader, opt Options) (*Report, err
 		if ex, err = explain.New(cur, base, model, notes); err != nil {
 			return nil, err
 		}
-		fs = append(fs, model.Findings()...)
-		pf, err := model.PackageFindings(cur)
-		if err != nil {
-			return nil, err
-		}
-		fs = append(fs, pf...)
 		for _, s := range model.Sessions {
 			if s.Judgement == sessions.Hostile || s.Judgement == sessions.Unknown && (s.Via == "ssh" || len(s.Sudo) > 0) {
 				if len(rep.Sessions) < 200 {

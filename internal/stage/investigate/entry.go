@@ -8,6 +8,7 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+	"github.com/nowwhat/nowwhat/internal/detect/sessions"
 )
 
 // candidate is a possible way in.
@@ -53,8 +54,8 @@ func (v *investigation) entry() {
 		case "entry.ssh-bruteforce":
 			cands = append(cands, candidate{vector: "ssh-bruteforce", confidence: 3, time: t, ips: []string{f.SourceIP}, users: []string{f.User},
 				summary: f.Title, evidence: f.Evidence})
-		case "entry.ssh-attacked-account":
-			cands = append(cands, candidate{vector: "ssh-bruteforce", confidence: 2, time: t, ips: []string{f.SourceIP}, users: []string{f.User},
+		case "entry.ssh-stolen-credentials":
+			cands = append(cands, candidate{vector: "ssh-valid-account", confidence: 2, time: t, ips: []string{f.SourceIP}, users: []string{f.User},
 				summary: f.Title, evidence: f.Evidence})
 		case "web.upload-then-access", "web.webshell-first-access":
 			cands = append(cands, candidate{vector: "web-shell-upload", confidence: 3, time: t, ips: []string{f.SourceIP},
@@ -74,11 +75,15 @@ func (v *investigation) entry() {
 				summary: f.Title + " (a stolen password or key?)", evidence: f.Evidence})
 		}
 	}
-	// A login just before the first malicious change, by the account that made it, is a
-	// candidate even from a known address (stolen credentials look like normal logins).
+	// A login just before the first malicious change is a candidate even from a known address
+	// (stolen credentials look like normal logins), unless something vouches for it: a trusted
+	// operator's session is never named as the way in.
 	if !first.IsZero() {
 		for _, e := range v.ssh.logins {
 			if e.Time.After(first) || first.Sub(e.Time) > 24*time.Hour {
+				continue
+			}
+			if s := v.model.ByLine(e.File, e.Line); s != nil && s.Judgement == sessions.Trusted {
 				continue
 			}
 			cands = append(cands, candidate{vector: "ssh-valid-account", confidence: 1, time: e.Time, ips: []string{e.SourceIP}, users: []string{e.User},
@@ -86,7 +91,8 @@ func (v *investigation) entry() {
 				evidence: []string{fmt.Sprintf("%s line %d: %s", e.File, e.Line, e.Raw)}})
 		}
 	}
-	// Prefer candidates before the first malicious event, then confidence, then the latest.
+	// Prefer candidates before the first malicious event, then confidence, then the earliest
+	// (the first hostile login or exploit is the way in; what follows is the intruder coming back).
 	sort.SliceStable(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
 		ab, bb := !first.IsZero() && !a.time.After(first.Add(time.Minute)), !first.IsZero() && !b.time.After(first.Add(time.Minute))
@@ -96,7 +102,7 @@ func (v *investigation) entry() {
 		if a.confidence != b.confidence {
 			return a.confidence > b.confidence
 		}
-		return a.time.After(b.time)
+		return a.time.Before(b.time)
 	})
 	e := Entry{Vector: "unknown", Confidence: "none", SourceIPs: []string{}, Users: []string{}, Evidence: []string{}}
 	if len(cands) > 0 {

@@ -20,6 +20,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/detect/rules"
+	"github.com/nowwhat/nowwhat/internal/detect/sessions"
 	"github.com/nowwhat/nowwhat/internal/probe/hostlogs"
 	"github.com/nowwhat/nowwhat/internal/source/authlog"
 	"github.com/nowwhat/nowwhat/internal/source/utmp"
@@ -81,6 +82,8 @@ type Report struct {
 	Sources   []string          `json:"sources"`
 	Problems  []string          `json:"not_covered"`
 	Dropped   int               `json:"timeline_rows_left_out,omitempty"`
+	// Sessions are the hostile login sessions, with their reasons and what they did.
+	Sessions []*sessions.Session `json:"sessions,omitempty"`
 }
 
 // Run investigates.
@@ -127,7 +130,8 @@ type investigation struct {
 	findings []finding.Finding
 	web      *webState
 	runs     map[string]run // first time the audit log shows each program running
-	nested   []string       // other systems' roots inside this one, with a trailing slash
+	model    *sessions.Model
+	nested   []string // other systems' roots inside this one, with a trailing slash
 }
 
 // inNested reports whether a path lies in another system's root inside this one (a chroot, a
@@ -169,17 +173,89 @@ func (v *investigation) run(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	v.ssh.finish()
+	if err := v.judgeSessions(); err != nil {
+		return err
+	}
+	v.ssh.judge(v.model)
+	v.ssh.finish(v.model)
 	v.timeline = append(v.timeline, v.ssh.events...)
 	v.findings = append(v.findings, v.ssh.findings...)
 	v.entry()
 	v.iocs()
 	v.finishTimeline()
-	fs := append(v.findings, v.chk.Findings...)
+	fs := append(v.findings, v.checkFindingsKept()...)
 	finding.Sort(fs)
 	v.rep.Findings = finding.Dedupe(fs)
+	// One verdict from both: an entry found in the logs counts as much as a file check found.
+	v.rep.Verdict = finding.Decide(v.rep.Findings, v.chk.Coverage)
 	v.narrative()
 	return nil
+}
+
+// judgeSessions judges the sessions again with what the web logs showed (the addresses of
+// exploits and web shells are hostile), so the way in and the verdict rest on one model.
+func (v *investigation) judgeSessions() error {
+	base := v.chk.Model
+	if base == nil {
+		m, err := sessions.Build(v.cur, sessions.Options{Trust: v.opt.Check.Trust})
+		if err != nil {
+			return err
+		}
+		base = m
+	}
+	hostile := map[string]string{}
+	for _, f := range v.findings {
+		switch f.Rule {
+		case "web.upload-then-access", "web.webshell-first-access", "web.exploit-success":
+			if f.SourceIP != "" {
+				if _, ok := hostile[f.SourceIP]; !ok {
+					hostile[f.SourceIP] = "attacked the web site (" + f.Rule + ": " + finding.Clip(f.Title, 100) + ")"
+				}
+			}
+		}
+	}
+	m, err := base.Rejudge(v.cur, hostile)
+	if err != nil {
+		return err
+	}
+	v.model = m
+	v.rep.Sessions = nil
+	for _, s := range m.Sessions {
+		if s.Judgement == sessions.Hostile && len(v.rep.Sessions) < 200 {
+			v.rep.Sessions = append(v.rep.Sessions, s)
+		}
+	}
+	v.rep.Sources = append(v.rep.Sources, m.Summary())
+	return nil
+}
+
+// checkFindingsKept are check's findings, with its session findings replaced by those of the
+// model judged again here (the web logs can make more sessions hostile).
+func (v *investigation) checkFindingsKept() []finding.Finding {
+	var out []finding.Finding
+	for _, f := range v.chk.Findings {
+		if f.Rule == sessions.RuleHostile || f.Rule == sessions.RulePackage {
+			continue
+		}
+		out = append(out, f)
+	}
+	entries := map[string]bool{}
+	for _, f := range v.findings {
+		if strings.HasPrefix(f.Rule, "entry.ssh-") {
+			entries[f.SourceIP] = true
+		}
+	}
+	for _, f := range v.model.Findings() {
+		if !entries[f.SourceIP] { // the entry finding says it already
+			out = append(out, f)
+		}
+	}
+	if pf, err := v.model.PackageFindings(v.cur); err == nil {
+		out = append(out, pf...)
+	} else {
+		v.problem("package operations of hostile sessions", err)
+	}
+	return out
 }
 
 // authentication reads the authentication log (or the journal) once: SSH, sudo, su, accounts.
@@ -400,11 +476,11 @@ func (v *investigation) packages() {
 		v.problem("package events", err)
 		return
 	}
-	sessions, _ := snapshot.All[snapshot.Session](v.cur, "via != 'cron'")
+	ss, _ := snapshot.All[snapshot.Session](v.cur, "via != 'cron'")
 	for _, e := range evs {
 		t := time.Unix(0, e.Time).UTC()
 		row := Event{Time: t, Source: e.Source, Event: e.Kind, Detail: e.Subject, User: e.User, weight: 1}
-		if e.Kind == "package-install" && len(sessions) > 0 && !inSession(sessions, t) {
+		if e.Kind == "package-install" && len(ss) > 0 && !inSession(ss, t) {
 			row.weight = 3
 			v.findings = append(v.findings, rules.Finding("package.outside-session", finding.Finding{Severity: finding.Low, Time: t.Format(time.RFC3339),
 				Attack: []string{"T1072"}, Evidence: []string{fmt.Sprintf("%s line %d: %s %s", e.File, e.Line, e.Kind, e.Subject)},
