@@ -37,6 +37,8 @@ func main() {
 		err = gen(os.Args[2:])
 	case "parse":
 		err = parse(os.Args[2:])
+	case "spray":
+		err = spray(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -84,6 +86,41 @@ func gen(args []string) error {
 			t = t.Add(6 * time.Second)
 		}
 	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Chtimes(*out, t, t)
+}
+
+// spray writes the worst case for per-source state: N failed logins from one address, each for
+// a different account name, then one success from it (the intruder's).
+func spray(args []string) error {
+	fl := flag.NewFlagSet("spray", flag.ExitOnError)
+	n := fl.Int("n", 2_000_000, "failed logins to write")
+	out := fl.String("o", "", "file to write")
+	fl.Parse(args)
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	t := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	var stamp []byte
+	for i := 0; i < *n; i++ {
+		stamp = t.AppendFormat(stamp[:0], time.Stamp)
+		fmt.Fprintf(w, "%s web1 sshd[%d]: Failed password for invalid user u%07d from 203.0.113.9 port %d ssh2\n", stamp, 1000+i%30000, i, 30000+i%30000)
+		if i%20 == 19 {
+			t = t.Add(time.Second)
+		}
+	}
+	stamp = t.Add(time.Second).AppendFormat(stamp[:0], time.Stamp)
+	fmt.Fprintf(w, "%s web1 sshd[999]: Accepted password for root from 203.0.113.9 port 40000 ssh2\n", stamp)
 	if err := w.Flush(); err != nil {
 		return err
 	}

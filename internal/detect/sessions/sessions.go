@@ -464,7 +464,9 @@ func (m *Model) judgeSSH(s *Session, ix burstIdx, an *anchors, h *history, taint
 	if b := before(ix.byIP[s.SourceIP], s.Start, AfterBurst, ""); b != nil {
 		attack = append(attack, "it followed "+burstWords(b))
 		s.BurstStart = time.Unix(0, b.Start).UTC()
-	} else if n := authlog.Prefix24(s.SourceIP); n != "" {
+	} else if n := authlog.Prefix24(s.SourceIP); n != "" && !h.seenAddr[s.SourceIP] && !addrAnchor {
+		// A neighbour counts only for an address never seen logging in: an admin's provider
+		// network holds other customers, some of them infected and guessing.
 		if b := before(ix.byNet[n], s.Start, AfterBurstNet, s.SourceIP); b != nil {
 			attack = append(attack, fmt.Sprintf("it came from %s's network %s, which made %s", b.SourceIP, n, burstWords(b)))
 			s.BurstStart = time.Unix(0, b.Start).UTC()

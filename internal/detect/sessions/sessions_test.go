@@ -239,3 +239,19 @@ func TestMentionsAndRootShell(t *testing.T) {
 		}
 	}
 }
+
+// TestNeighbourOfKnownAddress: guessing from the /24 of an address that logged in before does
+// not make its next login hostile (an admin's provider network holds infected neighbours).
+func TestNeighbourOfKnownAddress(t *testing.T) {
+	recs := append([]any{}, users...)
+	recs = append(recs, ssh("alice", "198.51.100.23", "publickey", aliceKey, -48*time.Hour, -47*time.Hour, 10),
+		burst("198.51.100.201", -2*time.Hour, -2*time.Hour+time.Minute, 5, 5),
+		ssh("alice", "198.51.100.23", "publickey", aliceKey, 0, time.Hour, 70))
+	m, err := Build(snap(t, nil, recs...), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Sessions[1]; s.Judgement == Hostile {
+		t.Fatalf("%s judged hostile: %v", s.Label(), s.Reasons)
+	}
+}
