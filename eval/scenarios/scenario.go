@@ -253,5 +253,16 @@ func byName(all []*Scenario, name string) *Scenario {
 
 // allScenarios is the suite, attacks first.
 func allScenarios() []*Scenario {
-	return append(attackScenarios(), benignScenarios()...)
+	all := attackScenarios()
+	var attacks, benign []*Scenario
+	for _, s := range sessionScenarios() {
+		if s.Kind == Attack {
+			attacks = append(attacks, s)
+		} else {
+			benign = append(benign, s)
+		}
+	}
+	all = append(all, attacks...)
+	all = append(all, benignScenarios()...)
+	return append(all, benign...)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
+	"github.com/nowwhat/nowwhat/internal/detect/sessions"
 )
 
 // WriteJSON writes the report as JSON.
@@ -22,6 +24,50 @@ type TextOptions struct {
 	Evidence int  // evidence lines per finding (default 4)
 }
 
+// writeSessions lists the logins that matter: the hostile ones, and those nothing vouches for
+// (with the command that vouches for them if they are a colleague's).
+func writeSessions(b *strings.Builder, ss []*sessions.Session) {
+	var hostile, unknown []*sessions.Session
+	for _, s := range ss {
+		switch s.Judgement {
+		case sessions.Hostile:
+			hostile = append(hostile, s)
+		case sessions.Unknown:
+			unknown = append(unknown, s)
+		}
+	}
+	if len(hostile)+len(unknown) == 0 {
+		return
+	}
+	b.WriteString("\nWHO WAS LOGGED IN\n")
+	for i, s := range hostile {
+		if i == 8 {
+			fmt.Fprintf(b, "  ... and %d more hostile sessions (--format json)\n", len(hostile)-i)
+			break
+		}
+		fmt.Fprintf(b, "  X %s: hostile: %s\n", textsafe.Escape(s.Label()), textsafe.Escape(strings.Join(s.Reasons, "; ")))
+	}
+	addrs := map[string]int{}
+	var order []string
+	for _, s := range unknown {
+		if s.SourceIP == "" {
+			continue
+		}
+		if addrs[s.SourceIP] == 0 {
+			order = append(order, s.SourceIP)
+		}
+		addrs[s.SourceIP]++
+	}
+	for i, ip := range order {
+		if i == 8 {
+			fmt.Fprintf(b, "  ... and %d more addresses nothing vouches for (--format json)\n", len(order)-i)
+			break
+		}
+		ip = textsafe.Escape(ip)
+		fmt.Fprintf(b, "  ? %d sessions from %s that nothing vouches for; if it is a colleague's: nowwhat trust add --address %s --who NAME\n", addrs[ip], ip, ip)
+	}
+}
+
 // WriteText writes the report for people: the verdict first, then unexplained findings by
 // severity with why they matter and what to do, then what explains the rest, then what was not
 // covered and the next step.
@@ -33,6 +79,9 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 	fmt.Fprintf(&b, "VERDICT: %s\n", r.Summary)
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", warn)
+	}
+	if r.Baseline != nil && r.Baseline.Used != "" {
+		fmt.Fprintf(&b, "baseline: %s, taken %s: %s\n", r.Baseline.Used, r.Baseline.TakenAt, r.Baseline.Reason)
 	}
 	var open, explained, info []finding.Finding
 	for _, f := range r.Findings {
@@ -109,6 +158,7 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 			fmt.Fprintf(&b, "  - [%s] %s\n", f.Severity, f.Title)
 		}
 	}
+	writeSessions(&b, r.Sessions)
 	b.WriteString("\nNOT COVERED\n")
 	if len(r.Coverage.NotCovered) == 0 {
 		b.WriteString("  nothing: every collector ran and everything in scope was read\n")
