@@ -64,9 +64,10 @@ func (m *Model) Findings() []finding.Finding {
 		if s0.Method != "" {
 			how = " with " + s0.Method
 		}
-		f.Title = fmt.Sprintf("%s logged in from %s%s: %s", s0.User, from, how, first(s0.Reasons))
+		short, _, _ := strings.Cut(first(s0.Reasons), " between ")
+		f.Title = fmt.Sprintf("%s logged in from %s%s: %s", s0.User, from, how, short)
 		if len(ss) > 1 {
-			f.Title = fmt.Sprintf("%s logged in from %s%s %d times (%s to %s): %s", s0.User, from, how, len(ss), stamp(s0.Start), stamp(last.Start), first(s0.Reasons))
+			f.Title = fmt.Sprintf("%s logged in from %s%s %d times (%s to %s): %s", s0.User, from, how, len(ss), stamp(s0.Start), stamp(last.Start), short)
 		}
 		if attack {
 			f.Severity, f.Strong = finding.Critical, true
