@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/detect/sessions"
@@ -241,6 +242,9 @@ func sessionWhy(a *sessions.Attribution) string {
 			stamp(a.Command.Time), a.Command.File, a.Command.Line, s.Label(), trust)
 	case sessions.ByRoot:
 		return fmt.Sprintf("during %s, which had root then (trusted: %s; %s line %d)", s.Label(), trust, s.File, s.Line)
+	case sessions.BySudo:
+		return fmt.Sprintf("written moments after %s ran `sudo %s` at %s (%s line %d) in %s (trusted: %s)", s.User, finding.Clip(a.Command.Command, 120),
+			stamp(a.Command.Time), a.Command.File, a.Command.Line, s.Label(), trust)
 	}
 	return fmt.Sprintf("%s's own file, changed during %s (trusted: %s; %s line %d)", s.User, s.Label(), trust, s.File, s.Line)
 }
@@ -295,8 +299,8 @@ func (e *Explainer) byPackage(f *finding.Finding, t time.Time) string {
 // maintainerOutputs are files that packages' maintainer scripts and triggers create (so no
 // package lists them), by package; "*" for any package's triggers.
 var maintainerOutputs = map[string][]string{
-	"*":                 {"/etc/ld.so.cache", "/etc/alternatives/*", "/usr/share/mime/*", "/usr/share/info/dir", "/usr/lib/*/gdk-pixbuf-*/*/loaders.cache", "/etc/shells"},
-	"openssh-server":    {"/etc/ssh/ssh_host_*", "/etc/ssh/sshd_config"},
+	"*":                 {catalog.Path("log.dpkg"), catalog.Path("log.apt"), "/var/log/apt/*", "/var/log/alternatives.log", "/etc/ld.so.cache", "/etc/alternatives/*", "/usr/share/mime/*", "/usr/share/info/dir", "/usr/lib/*/gdk-pixbuf-*/*/loaders.cache", "/etc/shells"},
+	"openssh-server":    {"/etc/ssh/ssh_host_*", catalog.Path("sshd.config")},
 	"openssh-client":    {"/etc/ssh/ssh_config"},
 	"systemd":           {"/etc/machine-id", "/var/lib/dbus/machine-id"},
 	"dbus":              {"/var/lib/dbus/machine-id"},

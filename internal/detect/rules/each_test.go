@@ -8,6 +8,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/detect/diff"
+	"github.com/nowwhat/nowwhat/internal/detect/sessions"
 )
 
 // Times of the test snapshots: set up a year before they were taken.
@@ -74,7 +75,29 @@ type ruleCase struct {
 	info bool
 }
 
+// guessed is 60 failed passwords from 203.0.113.77 just before a root login from it; tried is the
+// same login with no guessing before it.
+func guessed(extra ...any) []any {
+	return host(append([]any{
+		snapshot.Burst{SourceIP: "203.0.113.77", Start: later - 10*int64(time.Minute), End: later - int64(time.Minute), Attempts: 60, Accounts: 1, Top: "root"},
+		snapshot.Session{User: "root", Via: "ssh", SourceIP: "203.0.113.77", Method: "password", Start: later, End: later + hour},
+	}, extra...)...)
+}
+
+func tried(extra ...any) []any {
+	return host(append([]any{
+		snapshot.Session{User: "root", Via: "ssh", SourceIP: "203.0.113.77", Method: "password", Start: later, End: later + hour},
+	}, extra...)...)
+}
+
+var nmapInstall = []any{
+	snapshot.Event{Time: later + 5*int64(time.Minute), Source: "dpkg", Kind: "package-install", Target: "nmap", Subject: "nmap 7.93", File: "/var/log/dpkg.log", Line: 3},
+	owned("/usr/bin/nmap", "nmap"),
+}
+
 var ruleCases = []ruleCase{
+	{id: "session.hostile", fire: guessed(), near: tried()},
+	{id: "session.package", fire: guessed(nmapInstall...), near: tried(nmapInstall...)},
 	{id: "accounts.uid0",
 		fire: host(snapshot.User{Name: "toor", UID: 0, Home: "/root", Shell: "/bin/bash", LoginShell: true, PasswdEntry: 2}),
 		near: host(snapshot.User{Name: "toor", UID: 1001, Home: "/home/toor", Shell: "/bin/bash", LoginShell: true, PasswdEntry: 2})},
@@ -205,6 +228,11 @@ var ruleCases = []ruleCase{
 func analyzeOnly(t *testing.T, id string, recs, base []any) []finding.Finding {
 	t.Helper()
 	in := &Input{Cur: memSnap(t, recs), Only: []string{id}}
+	m, err := sessions.Build(in.Cur, sessions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Sessions = m
 	if base != nil {
 		in.Base = memSnap(t, base)
 		res, err := diff.Compare(context.Background(), in.Base, in.Cur, diff.Options{})

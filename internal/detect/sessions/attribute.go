@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
 
@@ -21,6 +22,7 @@ type Change struct {
 const (
 	ByCommand = "command" // a sudo command in it names the file or account
 	ByRoot    = "root"    // it had root then (root login, su, a root shell through sudo)
+	BySudo    = "sudo"    // a sudo command of it ran as root moments before (useradd writes the account files, ...)
 	ByOwner   = "owner"   // the file is its account's own
 	ByPresent = "present" // it was open then, without a way to make this change that the logs show
 )
@@ -37,7 +39,12 @@ type Attributions struct {
 	Trusted, Hostile, Unknown *Attribution
 }
 
-var howRank = map[string]int{ByCommand: 4, ByRoot: 3, ByOwner: 2, ByPresent: 1}
+var howRank = map[string]int{ByCommand: 5, ByRoot: 4, BySudo: 3, ByOwner: 2, ByPresent: 1}
+
+// SudoEffect is how long after a sudo command the files it writes are taken as its work (a
+// command names what it is given, not every file it writes: useradd writes the account files
+// and their backups, apt the logs, systemctl the enablement links).
+const SudoEffect = 2 * time.Minute
 
 // Attribute finds, for each judgement, the session that most plausibly made a change: open at
 // its time and, best, with a sudo command naming it; else with root then; else owning the file.
@@ -51,6 +58,7 @@ func (m *Model) Attribute(c Change) Attributions {
 			continue
 		}
 		a := Attribution{Session: s}
+		var effect *Command
 		for i := range s.Sudo {
 			cmd := &s.Sudo[i]
 			if cmd.Time.After(c.Time.Add(2*time.Minute)) || cmd.Time.Before(s.Start.Add(-Slack)) {
@@ -59,11 +67,16 @@ func (m *Model) Attribute(c Change) Attributions {
 			if c.Path != "" && Mentions(cmd.Command, c.Path, base) || c.Account != "" && Mentions(cmd.Command, c.Account, c.Account) {
 				a.How, a.Command = ByCommand, cmd
 			}
+			if (cmd.RunAs == "" || cmd.RunAs == "root") && !cmd.Time.After(c.Time.Add(Slack)) && c.Time.Sub(cmd.Time) <= SudoEffect {
+				effect = cmd
+			}
 		}
 		if a.How == "" {
 			switch {
 			case s.RootAt(c.Time):
 				a.How = ByRoot
+			case effect != nil:
+				a.How, a.Command = BySudo, effect
 			case c.Owner != "" && c.Owner == s.User || c.Account != "" && c.Account == s.User:
 				a.How = ByOwner
 			case s.Judgement == Hostile:
@@ -158,8 +171,11 @@ func PackageCommand(cmd string) bool {
 // interesting reports whether a changed file is worth listing among what a hostile session did
 // (logs, caches and the package manager's own state change by themselves).
 func interesting(p string) bool {
-	for _, skip := range []string{"/proc/", "/sys/", "/run/", "/var/log/", "/var/cache/", "/var/lib/apt/", "/var/lib/dpkg/",
-		"/var/lib/systemd/", "/var/lib/logrotate/", "/var/lib/ucf/", "/var/lib/sudo/", "/var/lib/php/sessions/", "/dev/"} {
+	if catalog.UnderKind(p, catalog.Log) || catalog.UnderKind(p, catalog.PackageDB) || catalog.Get("var.cache").Covers(p) {
+		return false
+	}
+	for _, skip := range []string{"/proc/", "/sys/", "/run/", "/var/lib/apt/", "/var/lib/systemd/", "/var/lib/logrotate/",
+		"/var/lib/ucf/", "/var/lib/sudo/", "/var/lib/php/sessions/", "/dev/"} {
 		if strings.HasPrefix(p, skip) {
 			return false
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
@@ -97,7 +98,7 @@ func (m *Model) Findings() []finding.Finding {
 		for _, s := range append(ss, m.children(ss)...) {
 			for _, c := range s.Sudo {
 				if len(cmds) < 10 {
-					cmds = append(cmds, fmt.Sprintf("%s sudo %s (%s line %d)", c.Time.UTC().Format("15:04:05"), finding.Clip(c.Command, 120), c.File, c.Line))
+					cmds = append(cmds, fmt.Sprintf("%s sudo %s (%s line %d)", stamp(c.Time), finding.Clip(c.Command, 120), c.File, c.Line))
 				}
 			}
 			for _, p := range s.Files {
@@ -166,7 +167,18 @@ func (m *Model) PackageFindings(cur *snapshot.Reader) ([]finding.Finding, error)
 			Evidence: []string{fmt.Sprintf("%s line %d: %s %s", ev.File, ev.Line, ev.Kind, ev.Subject), "session: " + s.Why()},
 			Why:      "A package installed by an intruder is one of their tools (a scanner, a proxy, a compiler, a miner's dependency), or a way to replace a trusted program with the package manager's blessing.",
 			Action:   "Remove the package after the evidence is kept, and look at what its programs were used for (shell histories, the audit log)."}
-		progs, _ := snapshot.All[snapshot.PackageFile](cur, "package = ? AND (path LIKE '/usr/bin/%' OR path LIKE '/usr/sbin/%' OR path LIKE '/bin/%' OR path LIKE '/sbin/%')", ev.Target)
+		var like []string
+		args := []any{ev.Target}
+		for _, l := range catalog.OfKind(catalog.Program) {
+			if l.IsFolder() && !l.InHomes() && !l.Anywhere() {
+				like = append(like, "path LIKE ?")
+				args = append(args, l.Path+"%")
+			}
+		}
+		var progs []snapshot.PackageFile
+		if len(like) > 0 {
+			progs, _ = snapshot.All[snapshot.PackageFile](cur, "package = ? AND ("+strings.Join(like, " OR ")+")", args...)
+		}
 		for i, p := range progs {
 			if i == 0 {
 				f.Path = p.Path

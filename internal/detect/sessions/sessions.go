@@ -464,9 +464,10 @@ func (m *Model) judgeSSH(s *Session, ix burstIdx, an *anchors, h *history, taint
 	if b := before(ix.byIP[s.SourceIP], s.Start, AfterBurst, ""); b != nil {
 		attack = append(attack, "it followed "+burstWords(b))
 		s.BurstStart = time.Unix(0, b.Start).UTC()
-	} else if n := authlog.Prefix24(s.SourceIP); n != "" && !h.seenAddr[s.SourceIP] && !addrAnchor {
-		// A neighbour counts only for an address never seen logging in: an admin's provider
-		// network holds other customers, some of them infected and guessing.
+	} else if n := authlog.Prefix24(s.SourceIP); n != "" && !h.seenAddr[s.SourceIP] && !addrAnchor && passwordish(s.Method) {
+		// A neighbour counts only for a password login from an address never seen logging in:
+		// guessing yields passwords, and an admin's provider network holds other customers,
+		// some of them infected and guessing.
 		if b := before(ix.byNet[n], s.Start, AfterBurstNet, s.SourceIP); b != nil {
 			attack = append(attack, fmt.Sprintf("it came from %s's network %s, which made %s", b.SourceIP, n, burstWords(b)))
 			s.BurstStart = time.Unix(0, b.Start).UTC()
@@ -559,6 +560,11 @@ func (m *Model) judgeConsole(s *Session, an *anchors, h *history) {
 		return
 	}
 	s.Judgement, s.Reasons = Unknown, []string{"a console login (or a provider's web console) that no baseline vouches for"}
+}
+
+// passwordish reports whether an SSH method is one password guessing can defeat.
+func passwordish(method string) bool {
+	return method == "password" || method == "keyboard-interactive" || method == ""
 }
 
 // serviceOrRoot: root, or an account in the system range (services do not log in with a

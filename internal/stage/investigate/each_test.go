@@ -65,9 +65,9 @@ var investigateCases = []struct {
 	{"entry.ssh-bruteforce",
 		authLog(append(guessing("203.0.113.66", 20, "deploy"), accepted("password", "deploy", "203.0.113.66"))...),
 		authLog(guessing("203.0.113.66", 20, "deploy")...)},
-	{"entry.ssh-attacked-account",
-		authLog(append(append(guessing("203.0.113.1", 6, "deploy"), guessing("203.0.113.2", 6, "deploy")...), accepted("password", "deploy", "198.51.100.9"))...),
-		authLog(append(append(guessing("203.0.113.1", 6, "deploy"), guessing("203.0.113.2", 6, "deploy")...), accepted("publickey", "deploy", "198.51.100.9"))...)},
+	{"entry.ssh-stolen-credentials", // a password login into root from an address never seen before
+		authLog(accepted("publickey", "alice", "192.0.2.10"), accepted("password", "root", "198.51.100.9")),
+		authLog(accepted("publickey", "alice", "192.0.2.10"), accepted("password", "root", "192.0.2.10"))},
 	{"ssh.bruteforce",
 		authLog(guessing("203.0.113.66", 20, "root")...),
 		authLog(guessing("203.0.113.66", 3, "root")...)},
