@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/probe/sshd"
 	"github.com/nowwhat/nowwhat/internal/stage/contain"
@@ -203,7 +204,7 @@ func (c Change) pidFile() string {
 
 // installed reads whether a package is installed from dpkg's status file.
 func installed(fsys *hostfs.FS, name string) bool {
-	data, err := fsys.ReadFile("/var/lib/dpkg/status", 256<<20)
+	data, err := fsys.ReadFile(catalog.Path("dpkg.status"), 256<<20)
 	if err != nil {
 		return false
 	}
@@ -239,7 +240,7 @@ func refusef(format string, a ...any) error {
 // accountKeys counts the keys in the authorized_keys files sshd reads for a user.
 func accountKeys(fsys *hostfs.FS, user string) int {
 	home := ""
-	if data, err := fsys.ReadFile("/etc/passwd", 16<<20); err == nil {
+	if data, err := fsys.ReadFile(catalog.Path("passwd"), 16<<20); err == nil {
 		for _, l := range strings.Split(string(data), "\n") {
 			f := strings.Split(l, ":")
 			if len(f) >= 7 && f[0] == user {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/detect/vulns"
@@ -272,9 +273,10 @@ func lower(c string) string {
 // account says what matters of a guessed account: its password's state and age, and whether
 // it has keys (no hash is read into the report).
 func (l *looker) account(user string) []string {
-	data, err := l.fs.ReadFile("/etc/shadow", 16<<20)
+	shadow := catalog.Path("shadow")
+	data, err := l.fs.ReadFile(shadow, 16<<20)
 	if err != nil {
-		return []string{"account " + user + ": /etc/shadow not readable (" + err.Error() + ")"}
+		return []string{"account " + user + ": " + shadow + " not readable (" + err.Error() + ")"}
 	}
 	ents, _ := accounts.ParseShadow(data)
 	var out []string

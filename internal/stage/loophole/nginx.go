@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/probe/sshd"
 )
@@ -112,7 +113,7 @@ func LoadNginx(fsys *hostfs.FS) ([]*Block, []string) {
 		}
 		return expand(ParseNginx(data, name), func(pattern string) []*Block {
 			if !path.IsAbs(pattern) {
-				pattern = "/etc/nginx/" + pattern
+				pattern = catalog.Path("nginx") + pattern
 			}
 			var out []*Block
 			for _, f := range sshd.Glob(fsys, pattern) {
