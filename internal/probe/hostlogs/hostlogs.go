@@ -9,12 +9,10 @@
 package hostlogs
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"iter"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -24,8 +22,10 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 	"github.com/nowwhat/nowwhat/internal/probe"
 	"github.com/nowwhat/nowwhat/internal/probe/packages"
+	"github.com/nowwhat/nowwhat/internal/source/auditlog"
 	"github.com/nowwhat/nowwhat/internal/source/authlog"
 	"github.com/nowwhat/nowwhat/internal/source/journal"
+	"github.com/nowwhat/nowwhat/internal/source/logfile"
 )
 
 // Collector records log events and sessions (snapshot.Event, snapshot.Session).
@@ -55,6 +55,7 @@ func (c Collector) Collect(ctx context.Context, env *probe.Env) error {
 	c.dpkg(env, loc)
 	c.apt(env, loc)
 	c.dnf(env)
+	c.audit(env)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -155,59 +156,52 @@ func subject(ev authlog.Event) string {
 	return ev.Service
 }
 
-// logFiles lists a log and its rotations (NAME, NAME.1, NAME.2.gz, ...), oldest first.
+// audit keeps the audit log's records of interest (logins, account changes, commands run
+// through sudo, programs run, module loads, changes to auditing) as events of source "audit",
+// kind "audit-" and the record type in lower case, so the check can explain with them and a
+// snapshot taken on the host keeps them.
+func (c Collector) audit(env *probe.Env) {
+	files, err := auditlog.Files(env.FS)
+	if err != nil {
+		env.Problem(c, catalog.Dir("log.audit.dir"), err)
+	}
+	n, dropped := 0, 0
+	auditlog.ReadFiles(env.FS, files, func(p string, err error) { env.Problem(c, p, err) }, func(p string, r auditlog.Record) bool {
+		s, ok := auditlog.Summarize(r)
+		if !ok {
+			return true
+		}
+		if n >= MaxEvents {
+			dropped++
+			return true
+		}
+		n++
+		env.Sink.Put(snapshot.Event{Time: nanos(r.Time), Source: "audit", Kind: "audit-" + s.Kind, User: s.User,
+			SourceIP: s.Addr, Subject: s.Detail, File: p, Line: r.Line})
+		return true
+	})
+	if dropped > 0 {
+		env.Problem(c, "", fmt.Errorf("%d audit events over the limit of %d were not kept", dropped, MaxEvents))
+	}
+}
+
+// maxPackageLog bounds what is read of one package log, after decompression.
+const maxPackageLog = 1 << 30
+
+// logFiles lists a log and its rotations (NAME, NAME.1, NAME.2.gz, NAME-20240107.xz, ...),
+// oldest first.
 func logFiles(fs *hostfs.FS, name string) []string {
-	dir, base := path.Dir(name), path.Base(name)
-	var rotated []string
-	for _, n := range fs.ReadDirNames(dir) {
-		if n == base || strings.HasPrefix(n, base+".") {
-			rotated = append(rotated, n)
-		}
-	}
-	// NAME.10.gz is older than NAME.2.gz is older than NAME.1 is older than NAME.
-	num := func(n string) int {
-		rest := strings.TrimPrefix(strings.TrimPrefix(n, base), ".")
-		rest = strings.TrimSuffix(rest, ".gz")
-		if rest == "" {
-			return 0
-		}
-		v := 0
-		for _, ch := range rest {
-			if ch < '0' || ch > '9' {
-				return 1 << 20
-			}
-			v = v*10 + int(ch-'0')
-		}
-		return v
-	}
-	slices.SortFunc(rotated, func(a, b string) int { return num(b) - num(a) })
-	out := make([]string, 0, len(rotated))
-	for _, n := range rotated {
-		if num(n) == 1<<20 {
-			continue
-		}
-		out = append(out, dir+"/"+n)
+	files, _ := logfile.Family(fs, name)
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Path
 	}
 	return out
 }
 
-func openLog(fs *hostfs.FS, path string) (io.ReadCloser, error) {
-	f, err := fs.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.HasSuffix(path, ".gz") {
-		return f, nil
-	}
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{z, f}, nil
+// openLog opens one of them, decompressed and capped.
+func openLog(fs *hostfs.FS, p string) (io.ReadCloser, error) {
+	return logfile.Open(fs, p, maxPackageLog)
 }
 
 func (c Collector) dpkg(env *probe.Env, loc *time.Location) {
@@ -218,7 +212,7 @@ func (c Collector) dpkg(env *probe.Env, loc *time.Location) {
 			env.Problem(c, p, err)
 			continue
 		}
-		err = packages.ParseDpkgLogIn(io.LimitReader(rc, 1<<30), loc, func(ev packages.Event) {
+		err = packages.ParseDpkgLogIn(rc, loc, func(ev packages.Event) {
 			switch ev.Action {
 			case "install", "upgrade", "remove", "purge":
 			default:
@@ -246,7 +240,7 @@ func (c Collector) apt(env *probe.Env, loc *time.Location) {
 			env.Problem(c, p, err)
 			continue
 		}
-		err = packages.ParseAptHistoryIn(io.LimitReader(rc, 1<<30), loc, func(run packages.AptRun) {
+		err = packages.ParseAptHistoryIn(rc, loc, func(run packages.AptRun) {
 			end := ""
 			if !run.End.IsZero() {
 				end = " (until " + run.End.UTC().Format(time.RFC3339) + ")"

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"database/sql"
+	"path"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,26 @@ func TestDnfHistory(t *testing.T) {
 	want := "dnf alice dnf install nginx|package-install alice nginx.x86_64 1:1.20.1-14.el9|package-upgrade alice openssl.x86_64 3.0.7-24.el9"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("dnf events:\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+}
+
+// TestAuditEvents: the audit log's records of interest reach the snapshot as events, rotations
+// (compressed too) in order; failed logins and records of no interest do not.
+func TestAuditEvents(t *testing.T) {
+	r := fixture.Debian(t)
+	r.File("/var/log/audit/audit.log.1", gz("type=ADD_USER msg=audit(1764000000.000:1): pid=3 uid=0 auid=1000 msg='op=adding user id=1002 exe=\"/usr/sbin/useradd\" res=success'\n"), 0o600)
+	r.File("/var/log/audit/audit.log",
+		"type=USER_LOGIN msg=audit(1764000100.000:2): pid=9 uid=0 auid=1002 msg='op=login acct=\"eve\" exe=\"/usr/sbin/sshd\" addr=203.0.113.7 res=failed'\n"+
+			"type=CONFIG_CHANGE msg=audit(1764000200.000:3): auid=0 ses=1 op=remove_rule key=\"ssh\" list=4 res=1\n"+
+			"type=CWD msg=audit(1764000300.000:4): cwd=\"/root\"\n", 0o600)
+	rec := collect(t, r)
+	var got []string
+	for _, e := range probe.Of[snapshot.Event](rec) {
+		if e.Source == "audit" {
+			got = append(got, e.Kind+" "+path.Base(e.File))
+		}
+	}
+	if want := "audit-add_user audit.log.1|audit-config_change audit.log"; strings.Join(got, "|") != want {
+		t.Errorf("audit events %q, want %q", strings.Join(got, "|"), want)
 	}
 }

@@ -138,14 +138,14 @@ func FuzzYears(f *testing.F) {
 		stamps := make([]stamp, len(truth))
 		for i, u := range truth {
 			stamps[i] = stampOf(time.Unix(u, 0).UTC())
-			c.observe(stamps[i].pos())
+			c.Observe(stamps[i].Pos())
 		}
-		y0 := firstYear(c.year, c.pos, bound)
+		y0 := firstYear(c.Year, c.Pos, bound)
 		p := newParser("f", time.UTC, y0, false)
 		var got, want []int
 		for i, u := range truth {
 			want = append(want, time.Unix(u, 0).UTC().Year())
-			y := p.cursor.observe(stamps[i].pos())
+			y := p.cursor.Observe(stamps[i].Pos())
 			got = append(got, y)
 			if tm := p.tradTime(y, stamps[i]); tm.Unix() != u {
 				t.Fatalf("line %d: %v, want %v", i, tm, time.Unix(u, 0).UTC())
@@ -170,7 +170,7 @@ func FuzzYearOfEnd(f *testing.F) {
 		if y < bound.Year()-1 || y > bound.Year()+1 {
 			t.Fatalf("year %d for bound %v", y, bound)
 		}
-		if int64(y)*yearSpan+pos > int64(bound.Year())*yearSpan+stampOf(bound).pos()+boundSlack {
+		if int64(y)*yearSpan+pos > int64(bound.Year())*yearSpan+stampOf(bound).Pos()+boundSlack {
 			t.Fatalf("year %d puts %d after %v", y, pos, bound)
 		}
 	})

@@ -101,8 +101,8 @@ func parseTrad(b []byte, st *stamp) (int, bool) {
 	if i >= len(b) || b[i] != ' ' {
 		return 0, false
 	}
-	*st = stamp{mon: mon, day: day, hour: hh, min: mm, sec: ss}
-	if !st.valid() {
+	*st = stamp{Mon: mon, Day: day, Hour: hh, Min: mm, Sec: ss}
+	if !st.Valid() {
 		return 0, false
 	}
 	return i + 1, true

@@ -71,7 +71,7 @@ func newParser(file string, loc *time.Location, year0 int, all bool) *parser {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &parser{loc: loc, all: all, file: file, year0: year0, cursor: yearCursor{year: year0}, intern: map[string]string{}}
+	return &parser{loc: loc, all: all, file: file, year0: year0, cursor: yearCursor{Year: year0}, intern: map[string]string{}}
 }
 
 func (p *parser) internStr(b []byte) string {
@@ -101,13 +101,13 @@ func (p *parser) internMap(b []byte) string {
 // tradTime turns a traditional stamp of the given year into UTC, through the log's zone.
 func (p *parser) tradTime(year int, st stamp) time.Time {
 	year = clampYear(year)
-	key := ((int64(year)*13+int64(st.mon))*32+int64(st.day))*24 + int64(st.hour)
+	key := ((int64(year)*13+int64(st.Mon))*32+int64(st.Day))*24 + int64(st.Hour)
 	if !p.hourOK || key != p.hourKey {
 		p.hourKey = key
-		p.hourBase = time.Date(year, time.Month(st.mon), st.day, st.hour, 0, 0, 0, p.loc).Unix()
+		p.hourBase = time.Date(year, time.Month(st.Mon), st.Day, st.Hour, 0, 0, 0, p.loc).Unix()
 		p.hourOK = true
 	}
-	return time.Unix(p.hourBase+int64(st.min*60+st.sec), 0).UTC()
+	return time.Unix(p.hourBase+int64(st.Min*60+st.Sec), 0).UTC()
 }
 
 // trimRaw cuts a line to maxRaw bytes without splitting a UTF-8 sequence.
@@ -134,10 +134,10 @@ func (p *parser) parseLine(b []byte, n int, ev *Event) bool {
 			if p.anchor {
 				// Traditional stamps after RFC 3339 ones follow on from the last of those.
 				lt := p.lastRFC.In(p.loc)
-				p.cursor = yearCursor{year: lt.Year(), pos: stampOf(lt).pos(), started: true}
+				p.cursor = yearCursor{Year: lt.Year(), Pos: stampOf(lt).Pos(), Started: true}
 				p.anchor = false
 			}
-			year = p.cursor.observe(h.st.pos())
+			year = p.cursor.Observe(h.st.Pos())
 		} else {
 			p.lastRFC, p.anchor = h.t, true
 		}

@@ -1,18 +1,14 @@
 package authlog
 
 import (
-	"bufio"
-	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"iter"
 	"time"
 
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
+	"github.com/nowwhat/nowwhat/internal/source/logfile"
 )
 
 const (
@@ -24,7 +20,7 @@ const (
 )
 
 // ErrLimit is reported when a file is longer than Reader.MaxBytes: the rest is not read.
-var ErrLimit = errors.New("log longer than the read limit, the rest was not read")
+var ErrLimit = logfile.ErrLimit
 
 // Stats counts what a Reader went through.
 type Stats struct {
@@ -149,41 +145,10 @@ func (r *Reader) stream(ctx context.Context, src io.Reader, p *parser, yield fun
 	return true, nil
 }
 
-// open opens a log, decompressing what its first bytes say is compressed.
+// open opens a log, decompressing what its first bytes say is compressed (gzip, bzip2, xz,
+// zstd), capped at MaxBytes.
 func (r *Reader) open(f LogFile) (io.ReadCloser, error) {
-	if r.FS == nil {
-		return nil, fmt.Errorf("read %s: no file system", f.Path)
-	}
-	file, err := r.FS.Open(f.Path)
-	if err != nil {
-		return nil, err
-	}
-	br := bufio.NewReaderSize(file, 256<<10)
-	magic, _ := br.Peek(6)
-	var src io.Reader = br
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			file.Close()
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		src = zr
-	case bytes.HasPrefix(magic, []byte("BZh")):
-		src = bzip2.NewReader(br)
-	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
-		file.Close()
-		return nil, fmt.Errorf("read %s: xz compression is not supported", f.Path)
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		file.Close()
-		return nil, fmt.Errorf("read %s: zstd compression is not supported", f.Path)
-	}
-	return readCloser{src, file}, nil
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
+	return logfile.Open(r.FS, f.Path, r.maxBytes()+1) // the scanner reports the limit itself
 }
 
 // Years works out the year of the first traditional stamp of each file (0 where a file has
@@ -249,7 +214,7 @@ type span struct {
 func (s span) first(year int, loc *time.Location) time.Time {
 	if s.firstTrad {
 		st := s.firstStamp
-		return time.Date(clampYear(year), time.Month(st.mon), st.day, st.hour, st.min, st.sec, 0, loc)
+		return time.Date(clampYear(year), time.Month(st.Mon), st.Day, st.Hour, st.Min, st.Sec, 0, loc)
 	}
 	return s.firstAbs
 }
@@ -295,9 +260,9 @@ func (r *Reader) prepass(ctx context.Context, f LogFile) (span, error) {
 			sp.firstStamp = st
 		}
 		sp.hasTrad = true
-		c.observe(st.pos())
+		c.Observe(st.Pos())
 	}
-	sp.wraps, sp.endPos = c.year, c.pos
+	sp.wraps, sp.endPos = c.Year, c.Pos
 	if sc.err != nil && sc.err != io.EOF && !errors.Is(sc.err, ErrLimit) {
 		return sp, sc.err
 	}

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+
 	"github.com/nowwhat/nowwhat/internal/base/fixture"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 )
@@ -188,7 +191,7 @@ func TestYearsInOneFile(t *testing.T) {
 }
 
 func TestYearCursor(t *testing.T) {
-	st := func(mon, day, h int) int64 { return stamp{mon: mon, day: day, hour: h}.pos() }
+	st := func(mon, day, h int) int64 { return stamp{Mon: mon, Day: day, Hour: h}.Pos() }
 	tests := []struct {
 		name  string
 		stamp []int64
@@ -205,7 +208,7 @@ func TestYearCursor(t *testing.T) {
 		var c yearCursor
 		var got []int
 		for _, p := range tt.stamp {
-			got = append(got, c.observe(p))
+			got = append(got, c.Observe(p))
 		}
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
@@ -303,4 +306,29 @@ func TestHostLocation(t *testing.T) {
 // hostZoneData reads zone data of the machine running the tests.
 func hostZoneData(name string) ([]byte, error) {
 	return os.ReadFile("/usr/share/zoneinfo/" + name)
+}
+
+// TestXzAndZstdRotations: rotations logrotate compressed with xz or zstd are read like gzip ones
+// (they used to be refused).
+func TestXzAndZstdRotations(t *testing.T) {
+	var xzb bytes.Buffer
+	xw, err := xz.NewWriter(&xzb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xw.Write([]byte(sshLine("Dec 29 10:00:00")))
+	xw.Close()
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := fixture.New(t)
+	mt := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.File("/var/log/auth.log.2.xz", xzb.String(), 0o640).Chtimes("/var/log/auth.log.2.xz", mt)
+	r.File("/var/log/auth.log.1.zst", string(enc.EncodeAll([]byte(sshLine("Dec 30 10:00:00")), nil)), 0o640).Chtimes("/var/log/auth.log.1.zst", mt)
+	r.File("/var/log/auth.log", sshLine("Dec 31 10:00:00"), 0o640).Chtimes("/var/log/auth.log", mt)
+	evs, probs := readAll(t, openRoot(t, r), nil)
+	if got := times(evs); !slices.Equal(got, []string{"2025-12-29T10:00:00Z", "2025-12-30T10:00:00Z", "2025-12-31T10:00:00Z"}) || len(probs) > 0 {
+		t.Errorf("events %v, problems %v", got, probs)
+	}
 }

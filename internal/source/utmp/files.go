@@ -1,19 +1,14 @@
 package utmp
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
-	"io"
-	"path"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
+	"github.com/nowwhat/nowwhat/internal/source/logfile"
 )
 
 // Kinds of login record files.
@@ -52,57 +47,12 @@ func Files(fs *hostfs.FS) []File {
 func ListFiles(fs *hostfs.FS) ([]File, error) {
 	var out []File
 	var listErr error
-	ents, err := fs.ReadDir(catalog.Dir("logs"))
-	if err != nil && !hostfs.IsNotExist(err) {
+	logs, err := logfile.Families(fs, catalog.Dir("logs"), KindWtmp, KindBtmp)
+	if err != nil {
 		listErr = fmt.Errorf("list login records: %w", err)
 	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name)
-	}
-	for _, kind := range []string{KindWtmp, KindBtmp} {
-		var fam []File
-		for _, n := range names {
-			rest, ok := strings.CutPrefix(n, kind)
-			if !ok {
-				continue
-			}
-			rest = strings.TrimSuffix(rest, ".gz")
-			rot := 0
-			switch {
-			case rest == "":
-			case rest[0] == '.' && isNum(rest[1:]):
-				rot = atoi(rest[1:])
-			case rest[0] == '-' && isNum(strings.ReplaceAll(rest[1:], "-", "")):
-				rot = -1 // dated: placed by name below
-			default:
-				continue
-			}
-			fam = append(fam, File{Path: path.Join(catalog.Dir("logs"), n), Kind: kind, Rotation: rot, Supported: true})
-		}
-		sort.SliceStable(fam, func(i, j int) bool {
-			a, b := fam[i], fam[j]
-			if (a.Rotation == 0) != (b.Rotation == 0) {
-				return b.Rotation == 0
-			}
-			if a.Rotation == -1 && b.Rotation == -1 {
-				return a.Path < b.Path
-			}
-			if (a.Rotation == -1) != (b.Rotation == -1) {
-				return a.Rotation == -1
-			}
-			return a.Rotation > b.Rotation
-		})
-		current := 0
-		if n := len(fam); n > 0 && fam[n-1].Rotation == 0 {
-			current = 1
-		}
-		for i := range fam {
-			if fam[i].Rotation == -1 {
-				fam[i].Rotation = len(fam) - i - current
-			}
-		}
-		out = append(out, fam...)
+	for _, f := range logs {
+		out = append(out, File{Path: f.Path, Kind: f.Name(), Rotation: f.Rotation, Supported: true})
 	}
 	utmp := catalog.Path("log.utmp")
 	if !fs.Exists(utmp) {
@@ -126,43 +76,14 @@ func ListFiles(fs *hostfs.FS) ([]File, error) {
 	return out, listErr
 }
 
-func isNum(s string) bool {
-	if s == "" || len(s) > 9 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func atoi(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
-	}
-	return n
-}
-
-// ReadFile streams the records of a wtmp, btmp or utmp file (gzip-compressed rotations too) to
+// ReadFile streams the records of a wtmp, btmp or utmp file (compressed rotations too) to
 // fn and returns its anomalies. The time-order check is off for utmp.
 func ReadFile(fs *hostfs.FS, name string, fn func(Record) bool) ([]Anomaly, error) {
-	f, err := fs.Open(name)
+	src, err := logfile.Open(fs, name, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	var src io.Reader = br
-	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", hostfs.Clean(name), err)
-		}
-		src = zr
-	}
+	defer src.Close()
 	unordered := strings.HasSuffix(name, "utmp")
 	an, err := Read(src, unordered, fn)
 	if err != nil {

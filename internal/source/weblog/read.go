@@ -1,23 +1,16 @@
 package weblog
 
 import (
-	"bufio"
-	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
-
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/base/textline"
+	"github.com/nowwhat/nowwhat/internal/source/logfile"
 )
 
 const (
@@ -29,7 +22,7 @@ const (
 )
 
 // ErrLimit is reported when a file is longer than Reader.MaxBytes: the rest is not read.
-var ErrLimit = errors.New("log longer than the read limit, the rest was not read")
+var ErrLimit = logfile.ErrLimit
 
 // Stats counts what a Reader went through.
 type Stats struct {
@@ -233,54 +226,15 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// open opens a log, decompressing what its first bytes say is compressed.
+// open opens a log, decompressing what its first bytes say is compressed (gzip, bzip2, xz,
+// zstd); readFrom applies MaxBytes.
 func (r *Reader) open(f LogFile) (io.ReadCloser, error) {
-	if r.FS == nil {
-		return nil, fmt.Errorf("read %s: no file system", f.Path)
-	}
-	file, err := r.FS.Open(f.Path)
+	rc, err := logfile.Open(r.FS, f.Path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open web log: %w", err)
 	}
-	br := bufio.NewReaderSize(file, 256<<10)
-	magic, _ := br.Peek(6)
-	var src io.Reader = br
-	closer := func() error { return file.Close() }
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			file.Close()
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		src = zr
-	case bytes.HasPrefix(magic, []byte("BZh")):
-		src = bzip2.NewReader(br)
-	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
-		xr, err := xz.NewReader(br)
-		if err != nil {
-			file.Close()
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		src = xr
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(256<<20))
-		if err != nil {
-			file.Close()
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		src = zr
-		closer = func() error { zr.Close(); return file.Close() }
-	}
-	return readCloser{src, closer}, nil
+	return rc, nil
 }
-
-type readCloser struct {
-	io.Reader
-	close func() error
-}
-
-func (c readCloser) Close() error { return c.close() }
 
 // families groups files by Family, keeping their order.
 func families(files []LogFile) [][]LogFile {
