@@ -96,7 +96,7 @@ func TestCollectOpensWithEverydayTools(t *testing.T) {
 	if c := run(t, nil, "check", "--evidence", archive, "--identity", key, "--format", "json"); c.code != 2 || !strings.Contains(c.stdout, "/tmp/.x/kworkerd") {
 		t.Errorf("check --evidence: code %d\n%s\n%s", c.code, c.stdout, c.stderr)
 	}
-	if i := run(t, nil, "investigate", "--evidence", archive, "--identity", key, "--format", "json"); i.code != 0 || !strings.Contains(i.stdout, "203.0.113.9") {
+	if i := run(t, nil, "investigate", "--evidence", archive, "--identity", key, "--format", "json"); i.code != 2 || !strings.Contains(i.stdout, "203.0.113.9") {
 		t.Errorf("investigate --evidence: code %d\n%s\n%s", i.code, i.stdout, i.stderr)
 	}
 	// One flipped byte: verify fails and says where.

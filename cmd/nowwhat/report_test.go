@@ -47,7 +47,7 @@ func TestReportEndToEnd(t *testing.T) {
 	if res := c("check", "--root", host.Dir); res.code != 2 {
 		t.Fatalf("check: %+v", res)
 	}
-	if res := c("investigate", "--root", host.Dir); res.code != 0 {
+	if res := c("investigate", "--root", host.Dir); res.code != 2 {
 		t.Fatalf("investigate: %+v", res)
 	}
 	archive := filepath.Join(work, "web1.tar.zst")

@@ -100,6 +100,9 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 			}
 			opt := collect.Options{Root: root, Profile: profile, HostKeys: hostKeys, Exclude: exclude, Command: os.Args, Recipients: names}
 			opt.Limits = collect.DefaultLimits(profile)
+			// As snapshot and check: a file over 2 GiB is recorded, not hashed (a sparse giant
+			// would otherwise cost minutes of reading zeros).
+			opt.Check.Capture.MaxHashSize = 2 << 30
 			if maxFile != "" {
 				if opt.Limits.MaxFileSize, err = parseSize(maxFile); err != nil {
 					return fail(fmt.Errorf("--max-file-size: %w", err))
@@ -127,7 +130,7 @@ Open it with everyday tools: age -d -i KEY FILE | zstd -d | tar -x`,
 					opt.Exclude = append(opt.Exclude, hp) // never collect the archive itself
 				}
 				if w := casedir.PlacementOf("the archive "+out, filepath.Dir(out), root); w != "" {
-					g.info("warning: " + w)
+					g.info("warning: %s", w)
 				}
 				flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 				if force {
@@ -356,7 +359,7 @@ which), 3 it could not be read.`,
 			if len(problems) > 0 || rep.Manifest == nil {
 				fmt.Fprintf(g.stdout, "FAILED: %s does not verify (%d problems)\n", args[0], len(problems))
 				for _, p := range problems {
-					fmt.Fprintln(g.stdout, "  "+p)
+					fmt.Fprintln(g.stdout, "  "+esc(p))
 				}
 				return &ExitError{Code: 1}
 			}
@@ -365,9 +368,9 @@ which), 3 it could not be read.`,
 			fmt.Fprintf(g.stdout, "  %d items checked against manifest.json (%d entries), custody record consistent\n", rep.Checked, rep.Entries)
 			fmt.Fprintf(g.stdout, "  sha256 %s (%s)\n", sum, sidecar)
 			host := m.Host["host.hostname"]
-			fmt.Fprintf(g.stdout, "  host %s, collected %s, nowwhat %s, profile %s, encrypted %v\n", host, m.CollectedAt, m.ToolVersion, m.Profile, rep.Encrypted)
+			fmt.Fprintf(g.stdout, "  host %s, collected %s, nowwhat %s, profile %s, encrypted %v\n", esc(host), esc(m.CollectedAt), esc(m.ToolVersion), esc(m.Profile), rep.Encrypted)
 			if rep.Custody != nil {
-				fmt.Fprintf(g.stdout, "  collected by %s (%s)\n", rep.Custody.Operator, rep.Custody.From)
+				fmt.Fprintf(g.stdout, "  collected by %s (%s)\n", esc(rep.Custody.Operator), esc(rep.Custody.From))
 			}
 			if m.Complete {
 				fmt.Fprintln(g.stdout, "  complete: the final manifest says every item was taken")

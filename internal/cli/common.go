@@ -15,6 +15,7 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/casedir"
 	"github.com/nowwhat/nowwhat/internal/base/localfile"
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 	"github.com/nowwhat/nowwhat/internal/stage/check"
 )
 
@@ -117,7 +118,8 @@ func (j *journal) done(outcome string, detail string, err error) error {
 // info prints an informational line to stderr unless quiet.
 func (g *globals) info(format string, a ...any) {
 	if !g.quiet {
-		fmt.Fprintf(g.stderr, format+"\n", a...)
+		// Arguments may hold names from the host: shown escaped, the message's own lines kept.
+		fmt.Fprintln(g.stderr, textsafe.Lines(fmt.Sprintf(format, a...)))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nowwhat/nowwhat/internal/base/casedir"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 	"github.com/nowwhat/nowwhat/internal/stage/check"
 	"github.com/nowwhat/nowwhat/internal/stage/contain"
 )
@@ -86,28 +89,28 @@ func (g *globals) printPlan(env *contain.Env, a contain.Action, out *contain.Out
 	p := out.Plan
 	w := g.stdout
 	if p.Noop != "" {
-		fmt.Fprintf(w, "NOTHING TO DO: %s\n", p.Noop)
+		fmt.Fprintf(w, "NOTHING TO DO: %s\n", esc(p.Noop))
 		return
 	}
 	if out.Applied {
-		fmt.Fprintf(w, "DONE: %s %s\n", a.Kind(), a.Target())
+		fmt.Fprintf(w, "DONE: %s %s\n", a.Kind(), esc(a.Target()))
 	} else {
-		fmt.Fprintf(w, "PLAN: %s %s (nothing is changed without --apply)\n", a.Kind(), a.Target())
+		fmt.Fprintf(w, "PLAN: %s %s (nothing is changed without --apply)\n", a.Kind(), esc(a.Target()))
 	}
 	for _, s := range p.What {
 		if strings.HasPrefix(s, "  ") {
-			fmt.Fprintf(w, "    %s\n", strings.TrimSpace(s))
+			fmt.Fprintf(w, "    %s\n", esc(strings.TrimSpace(s)))
 		} else {
-			fmt.Fprintf(w, "  - %s\n", s)
+			fmt.Fprintf(w, "  - %s\n", esc(s))
 		}
 	}
 	if env.Live && env.Operator.SSH {
-		fmt.Fprintf(w, "  safety: %s\n", env.Operator.Describe())
+		fmt.Fprintf(w, "  safety: %s\n", esc(env.Operator.Describe()))
 	}
 	for _, s := range p.Warn {
-		fmt.Fprintf(w, "  note: %s\n", s)
+		fmt.Fprintf(w, "  note: %s\n", esc(s))
 	}
-	fmt.Fprintf(w, "  undo: %s\n", p.UndoHow)
+	fmt.Fprintf(w, "  undo: %s\n", esc(p.UndoHow))
 	if out.Applied {
 		fmt.Fprintf(w, "  journal: %s (id %s); nowwhat contain undo --apply reverses it\n", env.Journal.Path, out.ID)
 	} else if !apply {
@@ -381,15 +384,15 @@ func (g *globals) undo(cmd *cobra.Command, f *containFlags, all bool) error {
 	var errs []error
 	for _, e := range in {
 		if !f.apply {
-			fmt.Fprintf(g.stdout, "PLAN: undo %s %s (applied %s by %s): %s\n", e.Kind, e.Target, e.Time, e.Operator, e.UndoHow)
+			fmt.Fprintf(g.stdout, "PLAN: undo %s %s (applied %s by %s): %s\n", esc(e.Kind), esc(e.Target), esc(e.Time), esc(e.Operator), esc(e.UndoHow))
 			continue
 		}
 		if err := contain.Undo(env, e, ""); err != nil {
 			errs = append(errs, err)
-			fmt.Fprintf(g.stdout, "FAILED: undo %s %s: %v\n", e.Kind, e.Target, err)
+			fmt.Fprintf(g.stdout, "FAILED: undo %s %s: %s\n", esc(e.Kind), esc(e.Target), esc(err.Error()))
 			continue
 		}
-		fmt.Fprintf(g.stdout, "UNDONE: %s %s (%s)\n", e.Kind, e.Target, e.UndoHow)
+		fmt.Fprintf(g.stdout, "UNDONE: %s %s (%s)\n", esc(e.Kind), esc(e.Target), esc(e.UndoHow))
 	}
 	if !f.apply {
 		fmt.Fprintln(g.stdout, "  to do it: add --apply")
@@ -409,7 +412,7 @@ func (g *globals) containStatus(f *containFlags) error {
 		return err
 	}
 	for _, b := range bad {
-		fmt.Fprintln(g.stderr, "warning: "+b)
+		fmt.Fprintln(g.stderr, "warning: "+esc(b))
 	}
 	in := 0
 	for _, e := range es {
@@ -421,9 +424,9 @@ func (g *globals) containStatus(f *containFlags) error {
 		if e.Phase == contain.PhaseIntent {
 			state = "interrupted while being applied: check it, then undo"
 		}
-		fmt.Fprintf(g.stdout, "IN FORCE: %s %s (%s by %s, %s)\n", e.Kind, e.Target, e.Time, e.Operator, state)
+		fmt.Fprintf(g.stdout, "IN FORCE: %s %s (%s by %s, %s)\n", esc(e.Kind), esc(e.Target), esc(e.Time), esc(e.Operator), esc(state))
 		for _, w := range e.What {
-			fmt.Fprintf(g.stdout, "    %s\n", strings.TrimSpace(w))
+			fmt.Fprintf(g.stdout, "    %s\n", esc(strings.TrimSpace(w)))
 		}
 		if e.Kind == "isolate" {
 			if ok, err := contain.Isolated(0); err == nil && !ok {
@@ -447,19 +450,34 @@ func (g *globals) proposeFromFindings(f *containFlags) error {
 	ctx, cancel := interruptible()
 	defer cancel()
 	g.info("running check to see what needs containing...")
-	rep, err := check.Run(ctx, check.Options{Root: f.root})
+	opt := check.Options{Root: f.root}
+	if g.caseDir != "" {
+		// The case's notes explain planned changes: what they explain is not proposed.
+		c, err := casedir.Open(g.caseDir)
+		if err != nil {
+			return err
+		}
+		if opt.Notes, err = c.Notes(); err != nil {
+			g.info("warning: %v", err)
+		}
+	}
+	rep, err := check.Run(ctx, opt)
 	if err != nil {
 		return err
 	}
-	plan := ContainmentProposal(rep)
-	fmt.Fprintf(g.stdout, "check: %s\n\n", rep.Summary)
+	pc := ProposalContext{Live: f.root == "/", Self: os.Getpid()}
+	if pc.Live {
+		pc.Session = contain.FindOperator().Ancestors
+	}
+	plan := ContainmentProposal(rep, pc)
+	fmt.Fprintf(g.stdout, "check: %s\n\n", esc(rep.Summary))
 	if len(plan) == 0 {
 		fmt.Fprintln(g.stdout, "Nothing in check's findings calls for containment.")
 		return nil
 	}
 	fmt.Fprintln(g.stdout, "PROPOSED CONTAINMENT (each line is a plan; add --apply to the ones you approve):")
 	for _, p := range plan {
-		fmt.Fprintf(g.stdout, "  %s\n      because: %s\n", p.Command, p.Why)
+		fmt.Fprintf(g.stdout, "  %s\n      because: %s\n", esc(p.Command), esc(p.Why))
 	}
 	return nil
 }
@@ -470,8 +488,21 @@ type Proposal struct {
 	Why     string
 }
 
-// ContainmentProposal maps unexplained findings to contain commands.
-func ContainmentProposal(rep *check.Report) []Proposal {
+// ProposalContext says which processes a proposal may name.
+type ProposalContext struct {
+	Live    bool  // the findings are about this running system (else no process is proposed)
+	Self    int   // this nowwhat's PID: never proposed
+	Session []int // the operator's session (shell, sudo, sshd): never proposed
+}
+
+// processRules are the rules whose subject is the suspicious process itself.
+var processRules = map[string]bool{"live.deleted-binary": true, "live.tmp-process": true, "live.hidden-process": true,
+	"live.kernel-thread-mimic": true, "live.network": true}
+
+// ContainmentProposal maps unexplained findings to contain commands. A process is proposed only
+// when a finding names it as the suspicious one, the findings are about this running system,
+// and it is not nowwhat itself, the operator's session, init or a kernel thread.
+func ContainmentProposal(rep *check.Report, pc ProposalContext) []Proposal {
 	var out []Proposal
 	seen := map[string]bool{}
 	add := func(cmd, why string) {
@@ -485,8 +516,10 @@ func ContainmentProposal(rep *check.Report) []Proposal {
 			continue
 		}
 		switch {
-		case fd.PID > 0 && strings.HasPrefix(fd.Rule, "live."):
-			add(fmt.Sprintf("nowwhat contain suspend %d", fd.PID), fd.Title)
+		case fd.PID > 0 && processRules[fd.Rule]:
+			if pc.Live && fd.PID > 2 && int(fd.PID) != pc.Self && !slices.Contains(pc.Session, int(fd.PID)) {
+				add(fmt.Sprintf("nowwhat contain suspend %d", fd.PID), fd.Title)
+			}
 		case fd.Rule == "persistence.systemd" && fd.Path != "":
 			add("nowwhat contain service "+filepath.Base(fd.Path), fd.Title)
 		case fd.Rule == "accounts.uid0" || fd.Rule == "accounts.empty-password" || fd.Rule == "accounts.system-login" || fd.Rule == "accounts.new":
@@ -538,3 +571,6 @@ func (g *globals) serviceWithMaintenance(cmd *cobra.Command, f *containFlags, na
 	g.printPlan(env, contain.Maintenance{Service: name, Ports: ports}, out, true)
 	return nil
 }
+
+// esc shows a string from the host (a unit, an account, a key comment) safely: see textsafe.
+func esc(s string) string { return textsafe.Escape(s) }

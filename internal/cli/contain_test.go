@@ -17,7 +17,7 @@ func TestContainmentProposal(t *testing.T) {
 		{Rule: "persistence.cron", Severity: finding.Medium, Explained: true, Path: "/etc/cron.d/backup", Title: "explained"},
 		{Rule: "live.network", Severity: finding.Low, PID: 1, Title: "low"},
 	}}
-	got := ContainmentProposal(rep)
+	got := ContainmentProposal(rep, ProposalContext{Live: true, Self: 999})
 	var cmds []string
 	for _, p := range got {
 		cmds = append(cmds, p.Command)
@@ -32,7 +32,32 @@ func TestContainmentProposal(t *testing.T) {
 	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
 		t.Errorf("proposal:\n%s\nwant\n%s", strings.Join(cmds, "\n"), strings.Join(want, "\n"))
 	}
-	if p := ContainmentProposal(&check.Report{Verdict: finding.Clean}); len(p) != 0 {
+	if p := ContainmentProposal(&check.Report{Verdict: finding.Clean}, ProposalContext{Live: true}); len(p) != 0 {
 		t.Errorf("clean host: %v", p)
+	}
+}
+
+// TestContainmentProposalNamesOnlyTheSuspect: never this nowwhat, the operator's session, init,
+// a process a rule did not single out, or any process when the root is not this system.
+func TestContainmentProposalNamesOnlyTheSuspect(t *testing.T) {
+	rep := &check.Report{Verdict: finding.Suspicious, Findings: []finding.Finding{
+		{Rule: "live.tmp-process", Severity: finding.High, PID: 999, Title: "nowwhat itself, run from /tmp"},
+		{Rule: "live.deleted-binary", Severity: finding.High, PID: 700, Title: "the operator's shell"},
+		{Rule: "live.deleted-binary", Severity: finding.High, PID: 1, Title: "init after an upgrade"},
+		{Rule: "live.summary", Severity: finding.High, PID: 500, Title: "a finding about processes in general"},
+		{Rule: "live.tmp-process", Severity: finding.High, PID: 4242, Title: "the dropper"},
+		{Rule: "live.tmp-process", Severity: finding.High, PID: 4343, Explained: true, Explanation: "note: our build job", Title: "noted"},
+	}}
+	var cmds []string
+	for _, p := range ContainmentProposal(rep, ProposalContext{Live: true, Self: 999, Session: []int{700, 650}}) {
+		cmds = append(cmds, p.Command)
+	}
+	if strings.Join(cmds, "|") != "nowwhat contain suspend 4242" {
+		t.Errorf("live: %v", cmds)
+	}
+	for _, p := range ContainmentProposal(rep, ProposalContext{Live: false, Self: 1}) {
+		if strings.Contains(p.Command, "suspend") {
+			t.Errorf("a dead host's PID proposed for this machine: %s", p.Command)
+		}
 	}
 }

@@ -32,7 +32,10 @@ last malicious events and what was done after.
 Password guessing that never succeeds is reported as the background noise it is; an operator who
 mistypes a password now and then is not a brute force.
 
---format csv gives the timeline only; --format json everything.`,
+--format csv gives the timeline only; --format json everything.
+
+Exit status, as check's: 0 clean, 1 suspicious, 2 compromised, 3 cannot tell (too little could
+be read to judge: the report names what is missing) or could not run.`,
 		Example: `  sudo nowwhat investigate
   sudo nowwhat investigate --since 2026-11-20 --format csv > timeline.csv
   sudo nowwhat investigate --since 3d
@@ -97,7 +100,14 @@ mistypes a password now and then is not a brute force.
 			j.save("investigate", rep)
 			j.facts["entry"] = rep.Entry.Vector
 			j.facts["confidence"] = rep.Entry.Confidence
-			return j.done("", fmt.Sprintf("way in: %s (%s)", rep.Entry.Vector, rep.Entry.Confidence), nil)
+			if err := j.done(string(rep.Verdict), fmt.Sprintf("way in: %s (%s)", rep.Entry.Vector, rep.Entry.Confidence), nil); err != nil {
+				return &ExitError{Code: 3, Err: err}
+			}
+			// The same exit status as check for the same verdict: "cannot tell" is never 0.
+			if code := rep.Verdict.ExitCode(); code != 0 {
+				return &ExitError{Code: code}
+			}
+			return nil
 		},
 	}
 	f.add(cmd, false)

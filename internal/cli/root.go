@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 	"github.com/nowwhat/nowwhat/internal/base/version"
 )
 
@@ -153,7 +154,7 @@ func Main(args []string) int {
 		if err != nil {
 			var ee *ExitError
 			if !errors.As(err, &ee) || ee.Err != nil {
-				fmt.Fprintln(os.Stderr, "nowwhat: "+err.Error())
+				fmt.Fprintln(os.Stderr, "nowwhat: "+textsafe.Lines(err.Error()))
 			}
 		}
 		return exitCodeOf(sig)
@@ -164,12 +165,12 @@ func Main(args []string) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
-			fmt.Fprintln(os.Stderr, "nowwhat: "+ee.Err.Error())
+			fmt.Fprintln(os.Stderr, "nowwhat: "+textsafe.Lines(ee.Err.Error()))
 		}
 		return ee.Code
 	}
 	msg := err.Error()
-	fmt.Fprintln(os.Stderr, "nowwhat: "+msg)
+	fmt.Fprintln(os.Stderr, "nowwhat: "+textsafe.Lines(msg))
 	if strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") || strings.Contains(msg, "arg(s)") {
 		fmt.Fprintln(os.Stderr, "Run 'nowwhat --help' for the steps and 'nowwhat COMMAND --help' for examples.")
 	}

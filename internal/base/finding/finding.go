@@ -4,9 +4,12 @@
 package finding
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 )
 
 // Severity orders findings.
@@ -89,6 +92,40 @@ type SessionRef struct {
 // Hostile reports whether the finding is tied to a hostile session and nothing explains it.
 func (f Finding) Hostile() bool {
 	return f.Session != nil && f.Session.Judgement == "hostile" && !f.Explained
+}
+
+// findingFields is Finding without its JSON methods.
+type findingFields Finding
+
+// findingWire is a finding as JSON: a path or user name that is not valid UTF-8 is written
+// escaped for the eye, with its exact bytes in base64 beside it (textsafe.ForJSON).
+type findingWire struct {
+	findingFields
+	PathB64 string `json:"path_b64,omitempty"`
+	UserB64 string `json:"user_b64,omitempty"`
+}
+
+// MarshalJSON keeps the subject's name byte for byte.
+func (f Finding) MarshalJSON() ([]byte, error) {
+	w := findingWire{findingFields: findingFields(f)}
+	w.Path, w.PathB64 = textsafe.ForJSON(f.Path)
+	w.User, w.UserB64 = textsafe.ForJSON(f.User)
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads the exact names back.
+func (f *Finding) UnmarshalJSON(data []byte) error {
+	var w findingWire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*f = Finding(w.findingFields)
+	var err error
+	if f.Path, err = textsafe.FromJSON(f.Path, w.PathB64); err != nil {
+		return err
+	}
+	f.User, err = textsafe.FromJSON(f.User, w.UserB64)
+	return err
 }
 
 // Key identifies a finding for de-duplication: the same rule about the same subject.

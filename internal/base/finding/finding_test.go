@@ -1,6 +1,11 @@
 package finding
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestDecide(t *testing.T) {
 	tests := []struct {
@@ -57,5 +62,27 @@ func TestSortAndDedupe(t *testing.T) {
 	}
 	if order != "dcab" {
 		t.Fatalf("order %s, want dcab", order)
+	}
+}
+
+// TestJSONKeepsNamesExactly: a path that is not UTF-8 survives JSON byte for byte (escaped for
+// the eye, exact in path_b64); a valid one is written as it is, with no extra field.
+func TestJSONKeepsNamesExactly(t *testing.T) {
+	for _, p := range []string{"/tmp/kworker\xff\xfe", "/tmp/\x1b[2Jclean", "/etc/passwd", "/tmp/日本"} {
+		in := Finding{Rule: "r", Path: p, User: "u\xc0", Evidence: []string{}, Attack: []string{}}
+		data, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !utf8.Valid(data) {
+			t.Errorf("%q: JSON not UTF-8", p)
+		}
+		if utf8.ValidString(p) == strings.Contains(string(data), "path_b64") {
+			t.Errorf("%q: path_b64 present %v: %s", p, !utf8.ValidString(p), data)
+		}
+		var out Finding
+		if err := json.Unmarshal(data, &out); err != nil || out.Path != p || out.User != in.User {
+			t.Errorf("%q: read back %q %q %v", p, out.Path, out.User, err)
+		}
 	}
 }

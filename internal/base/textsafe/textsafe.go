@@ -12,6 +12,7 @@
 package textsafe
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -111,4 +112,28 @@ func All(ss []string) []string {
 		out[i] = Escape(s)
 	}
 	return out
+}
+
+// ForJSON gives the JSON form of a name from the host. A valid UTF-8 name is kept as it is
+// (JSON holds it exactly, control characters included, as \u escapes). A name that is not
+// valid UTF-8 (attackers use such names on purpose, and encoding/json would turn the bytes into
+// U+FFFD) gets an escaped display form and its exact bytes in base64, for a *_b64 field beside
+// it. FromJSON reads the pair back.
+func ForJSON(name string) (display, exactB64 string) {
+	if utf8.ValidString(name) {
+		return name, ""
+	}
+	return Escape(name), base64.StdEncoding.EncodeToString([]byte(name))
+}
+
+// FromJSON is the name ForJSON wrote: the exact bytes when there are some, else display.
+func FromJSON(display, exactB64 string) (string, error) {
+	if exactB64 == "" {
+		return display, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(exactB64)
+	if err != nil {
+		return display, fmt.Errorf("a name's exact bytes (base64) are damaged: %w", err)
+	}
+	return string(raw), nil
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 )
 
 // TextOptions tune the report for people.
@@ -50,14 +52,16 @@ func (r *Result) groups() []group {
 var marks = map[string]string{"added": "+", "removed": "-", "modified": "~"}
 
 // WriteText writes the changes for people: grouped by kind of state (files by area of the
-// system), most security-relevant first, with counts per group.
+// system), most security-relevant first, with counts per group. Names, values and file lines
+// from the hosts are escaped (textsafe): none can act on the reader's terminal.
 func (r *Result) WriteText(w io.Writer, opt TextOptions) error {
+	e := textsafe.Escape
 	if opt.Limit <= 0 {
 		opt.Limit = 40
 	}
 	var b strings.Builder
 	for _, h := range opt.Header {
-		b.WriteString(h + "\n")
+		b.WriteString(e(h) + "\n")
 	}
 	if len(r.Changes) == 0 {
 		b.WriteString("\nNo changes.\n")
@@ -69,24 +73,24 @@ func (r *Result) WriteText(w io.Writer, opt TextOptions) error {
 		for _, c := range g.changes {
 			n[c.Change]++
 		}
-		fmt.Fprintf(&b, "\n%s (%d: %s)\n", g.title, len(g.changes), countText(n))
+		fmt.Fprintf(&b, "\n%s (%d: %s)\n", e(g.title), len(g.changes), countText(n))
 		for i, c := range g.changes {
 			if i == opt.Limit {
 				fmt.Fprintf(&b, "  ... and %d more (see --format json, or --all)\n", len(g.changes)-opt.Limit)
 				break
 			}
-			fmt.Fprintf(&b, "  %s %s\n", marks[c.Change], c.Subject)
+			fmt.Fprintf(&b, "  %s %s\n", marks[c.Change], e(c.Subject))
 			if c.Change == "modified" {
 				for _, f := range c.Fields {
-					fmt.Fprintf(&b, "      %s: %s -> %s\n", f, show(f, c.Before[f]), show(f, c.After[f]))
+					fmt.Fprintf(&b, "      %s: %s -> %s\n", e(f), e(show(f, c.Before[f])), e(show(f, c.After[f])))
 				}
 			}
 			if c.Explanation != "" {
-				fmt.Fprintf(&b, "      explained: %s\n", c.Explanation)
+				fmt.Fprintf(&b, "      explained: %s\n", e(c.Explanation))
 			}
 			if opt.TextDiffs && c.TextDiff != "" {
 				for _, l := range strings.Split(strings.TrimSuffix(c.TextDiff, "\n"), "\n") {
-					b.WriteString("      | " + l + "\n")
+					b.WriteString("      | " + e(l) + "\n")
 				}
 			}
 		}

@@ -80,6 +80,13 @@ type Stats struct {
 	HashFailed atomic.Int64
 }
 
+// MaxPath bounds the paths the walk goes down (PATH_MAX: programs that open files by path
+// cannot reach deeper ones either); folders below are reported as not covered.
+const MaxPath = 4096
+
+// ErrTooDeep marks the problem recorded where the walk stopped going down.
+var ErrTooDeep = errors.New("folder too deep to walk")
+
 // MaxContent is the largest file whose text is kept for diffs.
 const MaxContent = 64 << 10
 
@@ -312,6 +319,12 @@ func (s *scanner) walk(q queued) {
 			s.put(rec)
 			depth := q.depth + 1
 			if !s.descend(q, e.Name, depth) {
+				continue
+			}
+			if len(p) > MaxPath {
+				// Said, never silent: a tree this deep is made to hide something, and walking
+				// it whole would cost memory that grows with the square of its depth.
+				s.problem(p, fmt.Errorf("%w: the path is over %d bytes (%d folders deep); what lies below was not recorded", ErrTooDeep, MaxPath, strings.Count(p, "/")))
 				continue
 			}
 			sub, err := q.dir.Sub(e.Name)

@@ -433,3 +433,32 @@ func TestHashListMD5(t *testing.T) {
 		t.Errorf("missing file: %+v", f)
 	}
 }
+
+// TestScanTooDeep: a folder nested thousands deep is walked down to MaxPath bytes of path, the
+// rest is a recorded problem (a coverage gap), and the records stay bounded.
+func TestScanTooDeep(t *testing.T) {
+	h := fixture.Hostile(t, fixture.HostileOptions{Depth: 5000, Wide: 10, Sparse: 1 << 20, Quiet: true})
+	files, rec := scan(t, h.Root, Options{})
+	var total, deepest int
+	for p := range files {
+		if strings.HasPrefix(p, "/tmp/deep") {
+			total += len(p)
+			deepest = max(deepest, len(p))
+		}
+	}
+	if deepest == 0 || deepest > MaxPath+2 {
+		t.Errorf("deepest path recorded: %d bytes (limit %d)", deepest, MaxPath)
+	}
+	if total > 8<<20 {
+		t.Errorf("%d bytes of paths recorded for the deep folder", total)
+	}
+	found := false
+	for _, p := range rec.Problems {
+		if strings.HasPrefix(p.Path, "/tmp/deep") && strings.Contains(p.Error, "too deep") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the depth limit is not recorded as a problem")
+	}
+}

@@ -238,6 +238,11 @@ func coverage(cur, base *snapshot.Reader, verified *seal.Verified, ex *explain.E
 	}
 	if c.Counts["packages"] == 0 {
 		c.NotCovered = append(c.NotCovered, "no package database: installed files could not be verified against their packages")
+		if base == nil {
+			// Nothing to tell a system program from a planted one: no package digests and no
+			// baseline. Quiet rules then prove nothing: the verdict is "cannot tell".
+			c.Insufficient = true
+		}
 	}
 	if c.Counts["users"] == 0 {
 		c.NotCovered = append(c.NotCovered, "no accounts found (/etc/passwd missing or unreadable)")
@@ -253,6 +258,18 @@ func coverage(cur, base *snapshot.Reader, verified *seal.Verified, ex *explain.E
 	probs, _ := snapshot.All[snapshot.Problem](cur, "")
 	c.Problems = len(probs)
 	byCol := map[string][]string{}
+	deep := 0
+	for _, p := range probs {
+		// A limit reached is a coverage gap of its own, never one line among many.
+		if strings.Contains(p.Error, filescan.ErrTooDeep.Error()) {
+			if deep++; deep <= 3 {
+				c.NotCovered = append(c.NotCovered, fmt.Sprintf("%s: %s", finding.Clip(p.Path, 160), finding.Clip(p.Error, 200)))
+			}
+		}
+	}
+	if deep > 3 {
+		c.NotCovered = append(c.NotCovered, fmt.Sprintf("%d more folders too deep to walk", deep-3))
+	}
 	for _, p := range probs {
 		byCol[p.Collector] = append(byCol[p.Collector], strings.TrimSpace(p.Path+" "+p.Error))
 	}
@@ -295,9 +312,30 @@ func summary(r *Report) string {
 	case finding.Suspicious:
 		return fmt.Sprintf("%s is SUSPICIOUS: %d high and %d medium findings nobody accounts for yet (%d explained)", host, n[finding.High], n[finding.Medium], explained)
 	case finding.Incomplete:
-		return fmt.Sprintf("%s: INCOMPLETE check, nothing alarming found in what could be read (%d explained findings); see what was not covered", host, explained)
+		return fmt.Sprintf("%s: CANNOT TELL (incomplete check): nothing alarming in what could be read, but too little could be read to call it clean (%s); see what was not covered", host, strings.Join(missing(r.Coverage), "; "))
 	}
 	return fmt.Sprintf("%s looks CLEAN: nothing unexplained above low (%d findings explained by packages, administrators, notes or the baseline)", host, explained)
+}
+
+// missing names, shortly, why coverage is insufficient.
+func missing(c finding.Coverage) []string {
+	var out []string
+	if !c.Privileged {
+		out = append(out, "not run as root")
+	}
+	if c.Counts["packages"] == 0 && c.Baseline == "" {
+		out = append(out, "no package database and no baseline")
+	}
+	if c.Counts["users"] == 0 {
+		out = append(out, "no accounts")
+	}
+	if c.Counts["files"] == 0 {
+		out = append(out, "no files")
+	}
+	if len(out) == 0 {
+		out = append(out, "see below")
+	}
+	return out
 }
 
 func nextSteps(r *Report) []string {
@@ -316,7 +354,16 @@ func nextSteps(r *Report) []string {
 			"Compare with a trusted baseline if you have one: nowwhat check --baseline BASELINE --pubkey PREFIX.pub.",
 			"Anything nobody can account for: treat the host as compromised.")
 	case finding.Incomplete:
-		out = append(out, "Run again as root (sudo nowwhat check) so every file, account and process can be read.")
+		if !r.Coverage.Privileged {
+			out = append(out, "Run again as root (sudo nowwhat check) so every file, account and process can be read.")
+		}
+		if r.Coverage.Counts["packages"] == 0 && r.Coverage.Baseline == "" {
+			out = append(out, "Give a trusted baseline (nowwhat check --baseline BASELINE --pubkey PREFIX.pub), or check a root that holds its package database (/var/lib/dpkg, /var/lib/rpm, /lib/apk/db): without one nothing tells a system program from a planted one.")
+		}
+		if r.Coverage.Counts["users"] == 0 || r.Coverage.Counts["files"] == 0 {
+			out = append(out, "Check that --root points at the host's whole file system (a mounted disk image, not one partition of it).")
+		}
+		out = append(out, "Until then, treat the host as neither clean nor compromised: keep the evidence (nowwhat collect) before changing anything.")
 	default:
 		out = append(out, "Take a sealed baseline now if you have none, so the next check can show every change: nowwhat snapshot -o - (from your machine) and nowwhat seal.")
 	}

@@ -70,18 +70,20 @@ func writeSessions(b *strings.Builder, ss []*sessions.Session) {
 
 // WriteText writes the report for people: the verdict first, then unexplained findings by
 // severity with why they matter and what to do, then what explains the rest, then what was not
-// covered and the next step.
+// covered and the next step. Every string that may hold a name from the host is escaped
+// (textsafe.Escape): no byte of it can act on the reader's terminal or forge a line.
 func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
+	e := textsafe.Escape
 	if opt.Evidence <= 0 {
 		opt.Evidence = 4
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "VERDICT: %s\n", r.Summary)
+	fmt.Fprintf(&b, "VERDICT: %s\n", e(r.Summary))
 	for _, warn := range r.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", warn)
+		fmt.Fprintf(&b, "warning: %s\n", e(warn))
 	}
 	if r.Baseline != nil && r.Baseline.Used != "" {
-		fmt.Fprintf(&b, "baseline: %s, taken %s: %s\n", r.Baseline.Used, r.Baseline.TakenAt, r.Baseline.Reason)
+		fmt.Fprintf(&b, "baseline: %s, taken %s: %s\n", e(r.Baseline.Used), e(r.Baseline.TakenAt), e(r.Baseline.Reason))
 	}
 	var open, explained, info []finding.Finding
 	for _, f := range r.Findings {
@@ -111,32 +113,32 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 		if f.Strong {
 			mark = "X"
 		}
-		fmt.Fprintf(&b, "  %s %s\n", mark, f.Title)
-		fmt.Fprintf(&b, "      rule %s", f.Rule)
+		fmt.Fprintf(&b, "  %s %s\n", mark, e(f.Title))
+		fmt.Fprintf(&b, "      rule %s", e(f.Rule))
 		if len(f.Attack) > 0 {
-			fmt.Fprintf(&b, ", ATT&CK %s", strings.Join(f.Attack, " "))
+			fmt.Fprintf(&b, ", ATT&CK %s", e(strings.Join(f.Attack, " ")))
 		}
 		b.WriteString("\n")
 		if f.Time != "" {
-			fmt.Fprintf(&b, "      when: %s\n", f.Time)
+			fmt.Fprintf(&b, "      when: %s\n", e(f.Time))
 		}
-		for i, e := range f.Evidence {
+		for i, ev := range f.Evidence {
 			if i == opt.Evidence {
 				fmt.Fprintf(&b, "      ... %d more lines of evidence (--format json)\n", len(f.Evidence)-i)
 				break
 			}
-			fmt.Fprintf(&b, "      evidence: %s\n", e)
+			fmt.Fprintf(&b, "      evidence: %s\n", e(ev))
 		}
 		if f.Explanation != "" {
-			fmt.Fprintf(&b, "      explanation: %s\n", f.Explanation)
+			fmt.Fprintf(&b, "      explanation: %s\n", e(f.Explanation))
 		} else {
 			b.WriteString("      explained by: nothing found (no package operation, administrator's session or change note)\n")
 		}
 		if !whyShown[f.Rule] {
 			whyShown[f.Rule] = true
-			fmt.Fprintf(&b, "      why it matters: %s\n", f.Why)
+			fmt.Fprintf(&b, "      why it matters: %s\n", e(f.Why))
 		}
-		fmt.Fprintf(&b, "      what to do: %s\n", f.Action)
+		fmt.Fprintf(&b, "      what to do: %s\n", e(f.Action))
 	}
 	if len(explained) > 0 {
 		fmt.Fprintf(&b, "\nEXPLAINED (%d): changes someone accounts for\n", len(explained))
@@ -145,7 +147,7 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 				fmt.Fprintf(&b, "  ... and %d more (--all)\n", len(explained)-i)
 				break
 			}
-			fmt.Fprintf(&b, "  - [%s] %s\n      %s\n", f.Severity, f.Title, f.Explanation)
+			fmt.Fprintf(&b, "  - [%s] %s\n      %s\n", f.Severity, e(f.Title), e(f.Explanation))
 		}
 	}
 	if len(info) > 0 {
@@ -155,7 +157,7 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 				fmt.Fprintf(&b, "  ... and %d more (--all)\n", len(info)-i)
 				break
 			}
-			fmt.Fprintf(&b, "  - [%s] %s\n", f.Severity, f.Title)
+			fmt.Fprintf(&b, "  - [%s] %s\n", f.Severity, e(f.Title))
 		}
 	}
 	writeSessions(&b, r.Sessions)
@@ -164,11 +166,11 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 		b.WriteString("  nothing: every collector ran and everything in scope was read\n")
 	}
 	for _, n := range r.Coverage.NotCovered {
-		fmt.Fprintf(&b, "  - %s\n", n)
+		fmt.Fprintf(&b, "  - %s\n", e(n))
 	}
 	b.WriteString("\nNEXT\n")
 	for i, n := range r.Next {
-		fmt.Fprintf(&b, "  %d. %s\n", i+1, n)
+		fmt.Fprintf(&b, "  %d. %s\n", i+1, e(n))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -28,6 +28,7 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/hostfs"
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 )
 
 // Names of the archive's own records, at the top of its tree. They are written last, once every
@@ -67,6 +68,47 @@ type Item struct {
 	Link         string `json:"link,omitempty"`
 	Note         string `json:"note,omitempty"`
 	Error        string `json:"error,omitempty"`
+}
+
+// itemFields is Item without its JSON methods.
+type itemFields Item
+
+// itemWire is an item as JSON: a name that is not valid UTF-8 (attackers use such names, and
+// JSON would turn their bytes into U+FFFD) is written escaped for the eye in its own field and
+// exactly, in base64, in a *_b64 field beside it; reading takes the exact form.
+type itemWire struct {
+	itemFields
+	PathB64        string `json:"path_b64,omitempty"`
+	ArchivePathB64 string `json:"archive_path_b64,omitempty"`
+	LinkB64        string `json:"link_b64,omitempty"`
+}
+
+// MarshalJSON keeps every name byte for byte (see itemWire).
+func (it Item) MarshalJSON() ([]byte, error) {
+	w := itemWire{itemFields: itemFields(it)}
+	w.Path, w.PathB64 = textsafe.ForJSON(it.Path)
+	w.ArchivePath, w.ArchivePathB64 = textsafe.ForJSON(it.ArchivePath)
+	w.Link, w.LinkB64 = textsafe.ForJSON(it.Link)
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads the exact names back.
+func (it *Item) UnmarshalJSON(data []byte) error {
+	var w itemWire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*it = Item(w.itemFields)
+	var err error
+	for _, f := range []struct {
+		dst *string
+		b64 string
+	}{{&it.Path, w.PathB64}, {&it.ArchivePath, w.ArchivePathB64}, {&it.Link, w.LinkB64}} {
+		if *f.dst, err = textsafe.FromJSON(*f.dst, f.b64); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Manifest lists every item of an archive.

@@ -52,7 +52,7 @@ func (c *collection) bodyfile(ctx context.Context) {
 		return
 	}
 	if b.n >= maxBodyfileEntries {
-		c.w.Logf("bodyfile: stopped at %d entries", b.n)
+		c.w.Gap("/", fmt.Sprintf("the bodyfile stopped at %d entries (nowwhat's limit); later entries of the file system are not in it", b.n))
 	}
 	if _, err := mem.Seek(0, 0); err != nil {
 		c.w.Problem("timeline", "", err)

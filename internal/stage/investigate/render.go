@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nowwhat/nowwhat/internal/base/finding"
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 )
 
 // WriteJSON writes the investigation as JSON.
@@ -43,14 +44,15 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 		opt.Rows = 60
 	}
 	var b strings.Builder
+	e := textsafe.Escape // every host-derived string, so no name acts on the terminal
 	b.WriteString("WHAT HAPPENED\n")
 	for _, n := range r.Narrative {
-		b.WriteString("  " + n + "\n")
+		b.WriteString("  " + e(n) + "\n")
 	}
 	if r.Entry.Vector != "unknown" {
-		fmt.Fprintf(&b, "\nWAY IN: %s (confidence %s) at %s\n", r.Entry.Vector, r.Entry.Confidence, stamp(r.Entry.Time))
-		for _, e := range r.Entry.Evidence {
-			b.WriteString("  evidence: " + finding.Clip(e, 300) + "\n")
+		fmt.Fprintf(&b, "\nWAY IN: %s (confidence %s) at %s\n", e(r.Entry.Vector), e(r.Entry.Confidence), stamp(r.Entry.Time))
+		for _, ev := range r.Entry.Evidence {
+			b.WriteString("  evidence: " + e(finding.Clip(ev, 300)) + "\n")
 		}
 	}
 	var own []finding.Finding
@@ -68,12 +70,12 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 				fmt.Fprintf(&b, "  ... and %d more (--format json)\n", len(own)-i)
 				break
 			}
-			fmt.Fprintf(&b, "  [%s] %s\n", f.Severity, f.Title)
-			for j, e := range f.Evidence {
+			fmt.Fprintf(&b, "  [%s] %s\n", f.Severity, e(f.Title))
+			for j, ev := range f.Evidence {
 				if j == 2 {
 					break
 				}
-				b.WriteString("      " + finding.Clip(e, 240) + "\n")
+				b.WriteString("      " + e(finding.Clip(ev, 240)) + "\n")
 			}
 		}
 	}
@@ -84,23 +86,23 @@ func (r *Report) WriteText(w io.Writer, opt TextOptions) error {
 			vals []string
 		}{{"addresses", r.IOCs.IPs}, {"paths", r.IOCs.Paths}, {"sha256", r.IOCs.Hashes}, {"ssh keys", r.IOCs.Keys}} {
 			if len(x.vals) > 0 {
-				fmt.Fprintf(&b, "  %-9s %s\n", x.name+":", strings.Join(x.vals, " "))
+				fmt.Fprintf(&b, "  %-9s %s\n", x.name+":", e(strings.Join(x.vals, " ")))
 			}
 		}
 	}
 	rows := r.around(opt.Rows)
 	fmt.Fprintf(&b, "\nTIMELINE (%d of %d rows; all with --format csv)\n", len(rows), len(r.Timeline))
-	for _, e := range rows {
+	for _, ev := range rows {
 		mark := " "
-		if e.Malicious {
+		if ev.Malicious {
 			mark = "!"
 		}
-		fmt.Fprintf(&b, "%s %s  %-8s %-22s %s\n", mark, e.Time.UTC().Format("2006-01-02 15:04:05"), e.Source, e.Event, finding.Clip(e.Detail, 160))
+		fmt.Fprintf(&b, "%s %s  %-8s %-22s %s\n", mark, ev.Time.UTC().Format("2006-01-02 15:04:05"), e(ev.Source), e(ev.Event), e(finding.Clip(ev.Detail, 160)))
 	}
 	if len(r.Problems) > 0 {
 		b.WriteString("\nNOT COVERED\n")
 		for _, p := range r.Problems {
-			b.WriteString("  - " + finding.Clip(p, 200) + "\n")
+			b.WriteString("  - " + e(finding.Clip(p, 200)) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
