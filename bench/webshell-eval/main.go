@@ -52,6 +52,8 @@ func main() {
 	peer := flag.Bool("peer", false, "also run clamscan, when installed, over the same files")
 	verbose := flag.Bool("v", false, "print every file's score and reasons")
 	writeSplit := flag.String("write-split", "", "write the corpus's split by family to this file and stop")
+	quick := flag.Bool("quick", false, "only the web-root install, no speed runs")
+	writeKnown := flag.String("write-known", "", "write the admin tools' release digests (known.tsv) to this file and stop")
 	flag.Parse()
 	if *testdata == "" {
 		wd, _ := os.Getwd()
@@ -99,6 +101,12 @@ func main() {
 		debs = append(debs, f.Deb)
 	}
 	fmt.Printf("benign packages: %s\n", strings.Join(debs, " "))
+	if *writeKnown != "" {
+		if err := writeKnownFile(*writeKnown, fetched, webroot); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	fmt.Printf("machine: %d cores (GOMAXPROCS %d), shared with other jobs\n\n", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 
 	classify := func(s wseval.Sample) wseval.Verdict {
@@ -109,9 +117,13 @@ func main() {
 				fmt.Printf("      %3d %-28s %s\n", x.Weight, x.Rule, x.Evidence)
 			}
 		}
-		return wseval.Verdict{Webshell: r.Verdict == webshell.VerdictWebshell, Suspicious: r.Verdict == webshell.VerdictSuspicious, Language: r.Language}
+		return wseval.Verdict{Webshell: r.Verdict == webshell.VerdictWebshell, Suspicious: r.Verdict == webshell.VerdictSuspicious, Tool: r.Tool, Language: r.Language}
 	}
-	for _, mode := range []string{wseval.ModeWebRoot, wseval.ModePackage} {
+	modes := []string{wseval.ModeWebRoot, wseval.ModePackage}
+	if *quick {
+		modes = modes[:1]
+	}
+	for _, mode := range modes {
 		benign, err := wseval.LoadBenign(fetched, mode, webroot)
 		if err != nil {
 			fatal(err)
@@ -122,16 +134,11 @@ func main() {
 		} else {
 			rep = wseval.Evaluate(nil, benign, classify)
 		}
-		title := "copied into a web root (archive times kept, no package knows them)"
+		title := "copied into a web root (archive times kept, no package knows them), code alone"
 		if mode == wseval.ModePackage {
-			title = "unpacked where the package puts them (the package database knows them)"
+			title = "unpacked where the package puts them, code alone"
 		}
-		if mode == wseval.ModeWebRoot {
-			rep.Print(os.Stdout, title)
-		} else {
-			rep.Shells = nil
-			rep.Print(os.Stdout, title)
-		}
+		rep.Print(os.Stdout, title)
 		if mode == wseval.ModeWebRoot && (*misses || *heldoutMisses) {
 			fmt.Println("web shells not caught:")
 			for _, r := range rep.Shells {
@@ -153,15 +160,26 @@ func main() {
 			}
 		}
 		if *tools && len(rep.BenignTools) > 0 {
-			fmt.Println("benign files named as admin tools (information):")
+			fmt.Println("benign files named as known tools or releases (information):")
 			for _, a := range rep.BenignTools {
 				fmt.Println("  " + a)
 			}
 		}
-		fmt.Println()
+		// the same, weighed with what the host knows (webshell.Judge)
+		cx := wseval.EvaluateContext(shells, benign, mode)
+		fmt.Printf("with the host's context (webshell.Judge: package digests, times, owner; web shells as planted by the web server's account three days after the deployment):\n")
 		if mode == wseval.ModeWebRoot {
+			h, t := wseval.Find(cx.Shells, wseval.HeldOut+"/all"), wseval.Find(cx.Shells, wseval.Tuning+"/all")
+			fmt.Printf("  recall held-out %.1f%% (%d/%d), tuning %.1f%% (%d/%d)\n", wseval.Rate(h.Alarms(), h.Files), h.Alarms(), h.Files, wseval.Rate(t.Alarms(), t.Files), t.Alarms(), t.Files)
+		}
+		a := wseval.Find(cx.Benign, "all")
+		fmt.Printf("  benign code files with an alarm %d/%d (%.2f%%), named as known %d\n\n", a.Alarms(), a.Files, wseval.Rate(a.Alarms(), a.Files), a.Tools)
+		if mode == wseval.ModeWebRoot && !*quick {
 			grepQuality(shells, benign)
 		}
+	}
+	if *quick {
+		return
 	}
 	speed(webroot)
 	if *peer {
@@ -294,4 +312,35 @@ func runClam(shells []wseval.Sample) {
 		}
 	}
 	fmt.Printf("peer clamscan: held-out web shells detected %d/%d (%.1f%%)\n", hits, n, wseval.Rate(hits, n))
+}
+
+// writeKnownFile writes the digests of the admin tools' files that read as alarms by their code
+// alone (webshell.ScanCode): the releases webshell.Scan names as tools.
+func writeKnownFile(path string, fetched []wseval.Fetched, webroot string) error {
+	benign, err := wseval.LoadBenign(fetched, wseval.ModePackage, webroot)
+	if err != nil {
+		return err
+	}
+	version := map[string]string{}
+	for _, f := range fetched {
+		version[f.Name] = wseval.DebVersion(f.Deb)
+	}
+	var b strings.Builder
+	b.WriteString("# Files of admin tools' releases that read as alarms by their code alone, by SHA-256: webshell.Scan\n")
+	b.WriteString("# names them as the tool (information). Written by `go run ./bench/webshell-eval -write-known FILE`\n")
+	b.WriteString("# from Debian's packages (wseval.ToolPackages); TestEvaluation checks it against them.\n")
+	b.WriteString("# sha256\tapplication\tversion\tpath\n")
+	seen := map[string]bool{}
+	for _, s := range benign {
+		if !wseval.ToolPackages[s.Class] || seen[s.SHA256] {
+			continue
+		}
+		if r := webshell.ScanCode(s.Path, s.Content); r.Verdict == webshell.VerdictClean {
+			continue
+		}
+		seen[s.SHA256] = true
+		rel := s.Path[strings.IndexByte(s.Path, '/')+1:]
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", s.SHA256, s.Class, version[s.Class], rel)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -1,112 +1,382 @@
 package webshell
 
-import "bytes"
+import "strings"
 
-// Request input in classic ASP and ASP.NET (compacted, lower-cased).
-var aspSources = []string{
-	"request(", "request.form", "request.querystring", "request.item", "request.cookies",
-	"request.servervariables", "request.binaryread", "request.params", "request[", "request.headers",
-	"request.inputstream", "request.files", "context.request",
+// ASP (VBScript, JScript) and ASP.NET (C#, VB.NET, JScript.NET) pages.
+
+// aspRequestMembers are the Request object's members that hold what the client sent.
+var aspRequestMembers = set("form", "querystring", "item", "cookies", "params", "inputstream", "files", "headers",
+	"binaryread", "body", "rawurl", "querystring", "unvalidated")
+
+// aspSource recognizes Request("x"), Request.Form("x"), Request["x"], Request.Params[...],
+// Request.ServerVariables("HTTP_..."), HttpContext.Current.Request.Form[...] (at the Request
+// token).
+func aspSource(u *unit, i int) (int, string, bool) {
+	t := &u.t[i]
+	if t.k != tkIdent || t.lc != "request" {
+		return 0, "", false
+	}
+	n := i + 1
+	switch {
+	case u.isOp(n, "(") || u.isOp(n, "["):
+		c := u.closeOf(n)
+		if c < 0 {
+			return 0, "", false
+		}
+		return c + 1, "Request(" + u.evidence(n+1, c) + ")", false
+	case u.isOp(n, ".") && n+1 < len(u.t) && u.t[n+1].k == tkIdent:
+		m := u.t[n+1].lc
+		end := n + 2
+		if u.isOp(end, "(") || u.isOp(end, "[") {
+			if c := u.closeOf(end); c > end {
+				end = c + 1
+			}
+		}
+		switch {
+		case m == "servervariables":
+			if s := strings.ToUpper(u.evidence(n+3, end-1)); strings.Contains(s, "HTTP_") || strings.Contains(s, "QUERY_STRING") || strings.Contains(s, "ALL_RAW") {
+				return end, "Request.ServerVariables(" + u.evidence(n+3, end-1) + ")", false
+			}
+		case m == "files":
+			return end, "Request.Files", true
+		case aspRequestMembers[m]:
+			return end, "Request." + u.t[n+1].s, false
+		}
+	}
+	return 0, "", false
 }
 
-// aspLines splits lower-cased text into statements: lines, and ':' separated VBScript parts
-// are kept together (a line is enough context).
-func (s *scanner) asp() {
-	cp, lc := s.cp, s.lc
-	_, input := containsAnyOf(cp, aspSources)
-	tainted := javaTaint(cp, aspSources)
-	inputIn := func(b []byte) bool {
-		if _, ok := containsAnyOf(b, aspSources); ok {
+var vbProfile = &profile{
+	name:           "vb",
+	lineStmt:       true,
+	globalFallback: true,
+	callParens:     false,
+	assignOps:      set("=", "&=", "+="),
+	joinOps:        set("&", "+", "-", "*", "/", "\\", "^"),
+	boolOps:        set("<>", "<", ">", "<=", ">="),
+	boolWords:      set("and", "or", "not", "xor", "is", "andalso", "orelse", "isnothing", "isempty", "isnull", "isnumeric", "isarray", "isobject", "len", "instr", "instrrev", "cint", "clng", "cbool", "cdbl"),
+	concatOps:      set("&", "+"),
+	stmtWords:      set("then"),
+	keywordNoValue: set("set", "let", "dim", "call", "byval", "byref", "new", "response", "const", "public", "private", "redim", "preserve"),
+	noAssignStart:  set("if", "elseif", "while", "until", "case", "select", "do", "loop", "for", "return", "response", "and", "or", "not"),
+	funcs: map[string]sinkSpec{
+		"execute": sink(skCode, 0), "executeglobal": sink(skCode, 0), "eval": sink(skCode, 0),
+		"shell": sink(skExec, 0),
+	},
+	methods: map[string]sinkSpec{
+		"run": sink(skExec, 0), "exec": sink(skExec, 0), "shellexecute": sink(skExec, -1),
+		"execute": sink(skSQL, 0), "open": sinkOn(skDBConnect, 0, "conn", "adodb.connection", "connection", "objconn", "cn"),
+		"opentextfile": sink(skRead, 0), "deletefile": sink(skDelete, 0),
+		"deletefolder": sink(skDelete, 0), "movefile": sink(skDelete, 0), "copyfile": sink(skDelete, 0),
+		"createfolder": sink(skDelete, 0), "getfolder": sink(skList, 0),
+		"loadfromfile": sink(skRead, 0), "saveas": sink2(skUpload, recvArg, 0),
+		"start":        sinkOn(skExec, -1, "process", "diagnostics"),
+		"load":         sinkOn(skClassLoad, 0, "assembly", "reflection"),
+		"writealltext": sink2(skWrite, 0, 1), "writeallbytes": sink2(skWrite, 0, 1), "appendalltext": sink2(skWrite, 0, 1),
+		"readalltext": sink(skRead, 0), "readallbytes": sink(skRead, 0), "getfiles": sink(skList, 0),
+		"getdirectories": sink(skList, 0), "delete": sink(skDelete, 0), "copy": sink(skDelete, 0), "move": sink(skDelete, 0),
+	},
+	ctors: map[string]sinkSpec{
+		"processstartinfo": sink(skExec, -1), "tcpclient": sink(skSocket, 0), "tcplistener": sink(skListen, 0),
+		"sqlconnection":   sink(skDBConnect, 0),
+		"oledbconnection": sink(skDBConnect, 0), "odbcconnection": sink(skDBConnect, 0), "sqlcommand": sink(skSQL, 0),
+		"oledbcommand": sink(skSQL, 0), "directoryinfo": sink(skList, 0),
+	},
+	sanitizers: set("len", "isnumeric", "isempty", "isnull", "cint", "clng", "cbool", "cdbl", "instr", "server.htmlencode",
+		"htmlencode", "urlencode", "ubound", "lbound", "count", "isnullorempty", "equals", "contains", "startswith", "endswith",
+		"indexof", "exists", "fileexists", "folderexists", "length", "parse", "tryparse", "toint32"),
+	wrappers: set("trim", "ltrim", "rtrim", "lcase", "ucase", "cstr", "mid", "left", "right", "replace", "tostring",
+		"tolower", "toupper", "substring", "frombase64string", "getstring", "urldecode", "htmldecode", "readtoend",
+		"readall", "join", "split"),
+	decoders: set("frombase64string", "strreverse", "decode"),
+	danger:   set("execute", "executeglobal", "eval", "wscript.shell", "shell.application", "run", "exec", "cmd.exe", "shellexecute"),
+}
+
+// csProfile reads ASP.NET's C#, JScript and JScript.NET.
+var csProfile = &profile{
+	name:           "c",
+	commaEnds:      true,
+	globalFallback: true,
+	assignOps:      set("=", "+="),
+	joinOps:        set("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"),
+	valueOrOps:     set("??"),
+	boolOps:        set("==", "!=", "<", ">", "<=", ">=", "&&", "||", "!", "===", "!=="),
+	boolWords:      set("is"),
+	concatOps:      set("+"),
+	keywordNoValue: set("return", "throw", "var", "else", "case", "this", "using", "await"),
+	funcs: map[string]sinkSpec{
+		"eval": sink(skCode, 0),
+	},
+	methods:    vbProfile.methods,
+	ctors:      vbProfile.ctors,
+	sanitizers: vbProfile.sanitizers,
+	wrappers:   vbProfile.wrappers,
+	decoders:   vbProfile.decoders,
+	danger:     set("eval", "start", "process", "cmd.exe", "processstartinfo", "load", "invoke"),
+}
+
+func init() {
+	for _, p := range []*profile{vbProfile, csProfile} {
+		p.source = aspSource
+		p.collect = aspCollect
+		p.sinkHook = aspSinkHook
+		p.features = aspFeatures
+		p.foldCall = aspFolds
+		p.foldMethod = javaFoldMethods
+		p.returns = returnsAfter
+	}
+	vbProfile.funcDefs = vbFuncDefs
+	csProfile.funcDefs = funcDefsC
+	vbProfile.nest = func(u *unit, code string) {
+		n := newUnit(vbProfile, []byte(code), lexVB([]byte(code)), u.an, u.depth+1)
+		n.run()
+	}
+	csProfile.nest = func(u *unit, code string) {
+		n := newUnit(csProfile, []byte(code), lexC([]byte(code)), u.an, u.depth+1)
+		n.run()
+	}
+	asp := func(classic bool) func(an *analysis, content []byte) *unit {
+		return func(an *analysis, content []byte) *unit {
+			code, lang := aspCode(content, classic)
+			if lang == "vb" {
+				return newUnit(vbProfile, code, lexVB(code), an, 0)
+			}
+			return newUnit(csProfile, code, lexC(code), an, 0)
+		}
+	}
+	langAnalyzers[LangASP] = asp(true)
+	langAnalyzers[LangASPX] = asp(false)
+}
+
+// vbFuncDefs finds Function name(params) ... End Function and Sub ... End Sub.
+func vbFuncDefs(u *unit) {
+	t := u.t
+	for i := 0; i+1 < len(t); i++ {
+		if !(u.isIdent(i, "function") || u.isIdent(i, "sub")) || i > 0 && u.isIdent(i-1, "end") || t[i+1].k != tkIdent {
+			continue
+		}
+		kind := t[i].lc
+		var params []string
+		b := i + 2
+		if u.isOp(b, "(") {
+			c := u.closeOf(b)
+			if c < 0 {
+				continue
+			}
+			for _, a := range u.splitArgs(b+1, c) {
+				for k := a[0]; k < a[1]; k++ {
+					if t[k].k == tkIdent && t[k].lc != "byval" && t[k].lc != "byref" && t[k].lc != "optional" {
+						params = append(params, t[k].lc)
+						break
+					}
+				}
+			}
+			b = c + 1
+		}
+		e := len(t)
+		for k := b; k+1 < len(t); k++ {
+			if u.isIdent(k, "end") && u.isIdent(k+1, kind) {
+				e = k
+				break
+			}
+		}
+		u.funcs = append(u.funcs, &fdef{name: t[i+1].lc, params: params, lo: b, hi: e})
+	}
+}
+
+// aspCollect adds VBScript's calls without parentheses (Execute x, eval Request("x")) and
+// For Each loops.
+func aspCollect(u *unit) {
+	collectGeneric(u)
+	t := u.t
+	for i := 0; i < len(t); i++ {
+		tk := &t[i]
+		if tk.k != tkIdent {
+			continue
+		}
+		_, isFunc := u.p.funcs[tk.lc]
+		_, isMethod := u.p.methods[tk.lc]
+		isMethod = isMethod || tk.lc == "write" || tk.lc == "writeline" || tk.lc == "writetext"
+		if u.p.name == "vb" && (isFunc || isMethod && i > 0 && u.isOp(i-1, ".")) && i+1 < len(t) && !u.isOp(i+1, "(") && !u.isOp(i+1, "=") && !u.isOp(i+1, ".") && t[i+1].k != tkNL && !u.isOp(i+1, ";") {
+			e := u.stmtEnd(i + 1)
+			if e > i+1 {
+				cl := call{name: tk.lc, kind: cKeyword, at: i, open: i, close: e, args: u.splitArgs(i+1, e)}
+				if i > 0 && u.isOp(i-1, ".") {
+					cl.kind = cMethod
+					cl.recv, cl.recvLo = u.receiver(i - 1)
+				}
+				u.calls = append(u.calls, cl)
+			}
+		}
+		if tk.lc == "each" && i+2 < len(t) && t[i+1].k == tkIdent && u.isIdent(i+2, "in") {
+			e := u.stmtEnd(i + 3)
+			u.asg = append(u.asg, assign{lhs: []vkey{u.varKey(i+1, t[i+1].lc)}, lo: i + 3, hi: e, op: "=", each: true})
+		}
+		if tk.lc == "foreach" && u.isOp(i+1, "(") {
+			c := u.closeOf(i + 1)
+			for k := i + 2; k < c; k++ {
+				if u.isIdent(k, "in") && k > i+2 {
+					u.asg = append(u.asg, assign{lhs: []vkey{u.varKey(k-1, t[k-1].lc)}, lo: k + 1, hi: c, op: "=", each: true})
+					break
+				}
+			}
+		}
+	}
+}
+
+// aspSinkHook: ProcessStartInfo's FileName and Arguments set from input, JScript's eval
+// with "unsafe", and VBScript's Execute called as a method.
+func aspSinkHook(u *unit, c *call) (sinkSpec, bool, bool) {
+	if c.kind == cMethod && c.name == "execute" && (c.recv == "" || c.recv == "server") {
+		return sink(skCode, 0), true, true
+	}
+	if c.kind == cMethod {
+		switch c.name {
+		case "write", "writeline", "writetext", "writeblanklines":
+			if c.recv == "response" {
+				return sinkSpec{}, false, true
+			}
+			if u.streamRecv(c, aspFileStreams) {
+				return sink2(skWrite, recvArg, 0), true, true
+			}
+		case "savetofile":
+			// ADODB.Stream: what was written to the stream is saved at the path
+			return sink2(skWrite, 0, recvArg), true, true
+		}
+	}
+	return sinkSpec{}, false, false
+}
+
+var aspFileStreams = set("createtextfile", "opentextfile", "streamwriter", "filestream", "createtext", "appendtext", "openwrite")
+
+// streamRecv reports whether a method's receiver is a stream made by one of the named calls:
+// inline, or a variable assigned one.
+func (u *unit) streamRecv(c *call, makers map[string]bool) bool {
+	for k := c.recvLo; k < c.at; k++ {
+		if u.t[k].k != tkIdent {
+			continue
+		}
+		if makers[u.t[k].lc] {
 			return true
 		}
-		return identsIn(b, tainted)
-	}
-	// eval / execute / executeglobal of input, with or without parentheses
-	for _, kw := range []string{"eval", "execute", "executeglobal", "executestatement"} {
-		for i := 0; ; {
-			j := bytes.Index(lc[i:], []byte(kw))
-			if j < 0 {
-				break
+		for _, a := range u.asg {
+			if len(a.lhs) == 1 && a.lhs[0].name == u.t[k].lc {
+				for j := a.lo; j < a.hi; j++ {
+					if u.t[j].k == tkIdent && makers[u.t[j].lc] {
+						return true
+					}
+				}
 			}
-			at := i + j
-			i = at + len(kw)
-			if at > 0 && (isIdent(lc[at-1]) || lc[at-1] == '.') {
+		}
+	}
+	return false
+}
+
+// aspFeatures: assignments to a process's FileName/Arguments, objects made from dangerous
+// ProgIDs.
+func aspFeatures(u *unit) {
+	for _, a := range u.asg {
+		if a.lo < 2 || !u.isOp(a.lo-1, "=") {
+			continue
+		}
+		prev := &u.t[a.lo-2]
+		if prev.k == tkIdent && (prev.lc == "filename" || prev.lc == "arguments") && a.lo >= 3 && u.isOp(a.lo-3, ".") {
+			v := u.eval(a.lo, a.hi)
+			ev := u.evidence(a.lo-4, a.hi)
+			u.an.exec = true
+			if v.in {
+				u.an.add("flow.exec", strength(v, wFlowExec), withSource(ev, v))
+			} else if s, _, ok := u.fold(a.lo, a.hi); ok && shellSpawn(s) {
+				u.an.shellSpawn = true
+				if interactiveShell(s) {
+					u.an.interactive = true
+				}
+			}
+		}
+	}
+	for ci := range u.calls {
+		c := &u.calls[ci]
+		switch c.name {
+		case "createobject", "server.createobject", "getobject":
+			if len(c.args) == 0 {
 				continue
 			}
-			k := at + len(kw)
-			if k < len(lc) && isIdent(lc[k]) {
-				continue
+			if s, fi, ok := u.fold(c.args[0][0], c.args[0][1]); ok {
+				l := strings.ToLower(s)
+				if l == "wscript.shell" || l == "shell.application" || l == "wscript.network" {
+					u.an.exec = true
+					if fi.built || fi.escaped || fi.layers > 0 {
+						u.an.add("obf.built-name", wBuiltName, u.callEvidence(c))
+					}
+				}
 			}
-			end := bytes.IndexByte(lc[k:min(len(lc), k+300)], '\n')
-			if end < 0 {
-				end = min(len(lc), k+300)
-			} else {
-				end += k
-			}
-			stmt, _ := compact(lc[k:end], nil)
-			if len(stmt) == 0 || !(stmt[0] == '(' || lc[k] == ' ' || lc[k] == '\t') {
-				continue
-			}
-			ev := around(lc, at, 0, min(end-at, 90))
-			if inputIn(stmt) {
-				s.add("asp.input-eval", 100, ev)
-			} else if bytes.Contains(stmt, []byte(`"unsafe"`)) || bytes.Contains(stmt, []byte(`'unsafe'`)) {
-				s.add("asp.unsafe-eval", 60, ev)
+		case "write", "writeline", "writetext":
+			if len(c.args) > 0 && c.kind == cMethod && c.recv != "response" {
+				if v := u.eval(c.args[0][0], c.args[0][1]); v.in {
+					u.an.inputWrite = true
+				}
 			}
 		}
 	}
-	// command execution objects and their use
-	if i, ok := containsAnyOf(cp, []string{"wscript.shell", "shell.application", "wscript.network", "{72c24dd5-d70a-438b-8a42-98424b88afb8}", "{13709620-c279-11ce-a49e-444553540000}"}); ok {
-		s.add("asp.shell-object", 50, around(cp, i, 30, 50))
+	if u.depth == 0 {
+		obfuscation(u)
+		u.hiddenLiterals()
 	}
-	if i, ok := containsAnyOf(cp, []string{"process.start(", "processstartinfo", "diagnostics.process"}); ok {
-		s.add("aspx.process", 50, around(cp, i, 20, 60))
-	}
-	for _, sink := range []string{".run(", ".exec(", "process.start(", ".filename=", ".arguments=", ".shellexecute(", "startinfo.filename"} {
-		for i := 0; ; {
-			j := bytes.Index(cp[i:], []byte(sink))
-			if j < 0 {
-				break
-			}
-			at := i + j
-			i = at + len(sink)
-			end := statementEnd(cp, at, 300)
-			if (s.has("asp.shell-object") || s.has("aspx.process")) && inputIn(cp[at:end]) {
-				s.add("asp.input-exec", 100, around(cp, at, 30, 70))
-			}
+}
+
+var aspFolds = map[string]foldFn{
+	"chr": foldChr, "chrw": foldChr, "chrb": foldChr,
+	"strreverse":       pureArg(0, reverseString),
+	"lcase":            pureArg(0, strings.ToLower),
+	"ucase":            pureArg(0, strings.ToUpper),
+	"trim":             pureArg(0, strings.TrimSpace),
+	"frombase64string": foldArg(0, decodeBase64),
+	"replace": func(a []string) (string, bool) {
+		if len(a) < 3 {
+			return "", false
 		}
-	}
-	if (s.has("asp.shell-object") || s.has("aspx.process")) && input {
-		s.add("asp.exec-with-input", 40, nil)
-	}
-	if i, ok := containsAnyOf(cp, []string{"xp_cmdshell"}); ok {
-		s.add("asp.xp-cmdshell", 40, around(cp, i, 30, 40))
-	}
-	// file writers driven by input
-	if input {
-		if i, ok := containsAnyOf(cp, []string{"createtextfile(", ".savetofile", "file.writeallbytes(", "file.writealltext(", ".saveas(", "streamwriter("}); ok {
-			end := statementEnd(cp, i, 300)
-			if inputIn(cp[i:end]) {
-				s.add("asp.file-write", 40, around(cp, i, 20, 50))
-			} else {
-				s.add("asp.file-write", 20, around(cp, i, 20, 50))
-			}
+		return foldReplace([]string{a[1], a[2], a[0]})
+	},
+	"mid": func(a []string) (string, bool) {
+		if len(a) < 2 {
+			return "", false
 		}
-		if i, ok := containsAnyOf(cp, []string{"compileassemblyfromsource", "codedomprovider", "assembly.load(", "csharpcodeprovider", "vbcodeprovider"}); ok {
-			s.add("aspx.runtime-compile", 60, around(cp, i, 20, 60))
+		st, ok := parseNum(a[1])
+		if !ok || st < 1 {
+			return "", false
 		}
+		args := []string{a[0], itoa(st - 1)}
+		if len(a) > 2 {
+			args = append(args, a[2])
+		}
+		return foldSubstr(args)
+	},
+	"getstring": func(a []string) (string, bool) {
+		if len(a) == 2 {
+			return a[1], true
+		}
+		return "", false
+	},
+	"utf8":    func(a []string) (string, bool) { return "", true },
+	"default": func(a []string) (string, bool) { return "", true },
+	"string":  func(a []string) (string, bool) { return strings.Join(a, ""), len(a) == 1 },
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
 	}
-	if i := bytes.Index(lc, []byte("#@~^")); i >= 0 {
-		// VBScript.Encode: hidden server code, a classic of ASP shells
-		s.add("asp.encoded-script", 50, around(s.raw, i, 0, 40))
+	neg := n < 0
+	if neg {
+		n = -n
 	}
-	if n := countAll(cp, "&chr("); n >= 15 {
-		s.add("asp.obf-chr", 25, nil)
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
 	}
-	if n, at := longestB64Run(s.raw); n >= 1000 && entropy(s.raw[at:at+min(n, 4096)]) > 4.5 {
-		s.add("asp.obf-blob", 20, around(s.raw, at, 0, 40))
+	if neg {
+		b = append([]byte{'-'}, b...)
 	}
-	if input && (s.has("asp.shell-object") || s.has("aspx.process") || s.has("asp.unsafe-eval")) && len(s.raw) < 2000 {
-		s.add("asp.small-input-exec", 30, nil)
-	}
+	return string(b)
 }

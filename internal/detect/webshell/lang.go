@@ -86,6 +86,12 @@ func sniff(content []byte) string {
 			return LangJSP
 		}
 	}
+	if lineStarts(lc, "import os", "import sys", "import socket", "import subprocess", "import cgi", "from flask", "from django", "import base64") {
+		return LangPython
+	}
+	if lineStarts(lc, "require 'socket'", "require 'cgi'", "require \"socket\"", "require \"cgi\"", "require 'open3'") {
+		return LangRuby
+	}
 	if containsAny(lc, "use cgi", "$env{'query_string'}", "$env{\"query_string\"}", "$env{query_string}", "#!/usr/bin/perl", "#!/usr/local/bin/perl") {
 		return LangPerl
 	}
@@ -138,4 +144,22 @@ func containsAny(b []byte, subs ...string) bool {
 
 func bytesContainsString(b []byte, s string) bool {
 	return bytes.Contains(b, []byte(s))
+}
+
+// lineStarts reports a line of lc that starts with one of the prefixes.
+func lineStarts(lc []byte, prefixes ...string) bool {
+	for _, p := range prefixes {
+		for i := 0; ; {
+			j := bytes.Index(lc[i:], []byte(p))
+			if j < 0 {
+				break
+			}
+			at := i + j
+			if at == 0 || lc[at-1] == '\n' {
+				return true
+			}
+			i = at + 1
+		}
+	}
+	return false
 }

@@ -2,1289 +2,817 @@ package webshell
 
 import (
 	"bytes"
-	"sort"
+	"crypto/md5"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
-// PHP functions that run an operating-system command.
-var phpCmdSinks = map[string]bool{
-	"system": true, "exec": true, "shell_exec": true, "passthru": true, "popen": true,
-	"proc_open": true, "pcntl_exec": true, "expect_popen": true,
-}
+// lastArg stands for "the last argument" in a callback table.
+const lastArg = 99
 
-// PHP functions that run PHP code given as a string.
-var phpCodeSinks = map[string]bool{
-	"eval": true, "assert": true, "create_function": true,
-}
-
-// PHP functions that call a function named by an argument: the index of that argument.
-var phpCallbacks = map[string]int{
-	"call_user_func": 0, "call_user_func_array": 0, "array_map": 0, "register_shutdown_function": 0,
-	"register_tick_function": 0, "forward_static_call": 0, "forward_static_call_array": 0,
-	"ob_start": 0, "array_filter": 1, "array_walk": 1, "array_walk_recursive": 1, "usort": 1,
-	"uasort": 1, "uksort": 1, "array_reduce": 1, "iterator_apply": 1, "array_diff_ukey": 2,
-	"array_udiff": 2, "array_intersect_ukey": 2, "set_error_handler": 0, "set_exception_handler": 0,
+var phpCallbackArgs = map[string]int{
+	"call_user_func": 0, "call_user_func_array": 0, "array_map": 0, "array_filter": 1, "array_walk": 1,
+	"array_walk_recursive": 1, "array_reduce": 1, "usort": 1, "uasort": 1, "uksort": 1, "iterator_apply": 1,
+	"register_shutdown_function": 0, "register_tick_function": 0, "forward_static_call": 0,
+	"forward_static_call_array": 0, "ob_start": 0, "set_error_handler": 0, "set_exception_handler": 0,
 	"preg_replace_callback": 1, "mb_ereg_replace_callback": 1, "header_register_callback": 0,
-	"spl_autoload_register": 0,
+	"spl_autoload_register": 0, "array_udiff": lastArg, "array_uintersect": lastArg, "array_diff_ukey": lastArg,
+	"array_intersect_ukey": lastArg, "array_udiff_assoc": lastArg, "array_diff_uassoc": lastArg,
+	"array_intersect_uassoc": lastArg, "array_uintersect_assoc": lastArg, "array_udiff_uassoc": lastArg,
+	"array_uintersect_uassoc": lastArg, "session_set_save_handler": 0, "is_callable": -1,
 }
 
-// PHP functions that decode or unpack a string: what obfuscated payloads are wrapped in.
-var phpDecoders = map[string]bool{
-	"base64_decode": true, "gzinflate": true, "gzuncompress": true, "gzdecode": true,
-	"str_rot13": true, "strrev": true, "hex2bin": true, "convert_uudecode": true,
-	"rawurldecode": true, "urldecode": true, "htmlspecialchars_decode": true, "pack": true,
-	"bzdecompress": true, "lzf_decompress": true, "mcrypt_decrypt": true, "openssl_decrypt": true,
-	"gzread": true, "chr": true, "stripslashes": true, "unserialize": true, "xor": true,
+var phpProfile = &profile{
+	name:       "php",
+	varSigil:   true,
+	varCalls:   true,
+	dotConcat:  true,
+	assignOps:  set("=", ".=", "+=", "-=", "*=", "/=", "%=", "^=", "|=", "&=", "??=", "**=", "<<=", ">>="),
+	joinOps:    set(".", "+", "-", "*", "/", "%", "**", "^", "|", "&", "<<", ">>", "=>", "..."),
+	valueOrOps: set("??", "?:"),
+	boolOps: set("==", "!=", "===", "!==", "<", ">", "<=", ">=", "<>", "<=>", "&&", "||", "!",
+		"instanceof"),
+	boolWords:      set("and", "or", "xor", "instanceof", "isset", "empty"),
+	concatOps:      set("."),
+	keywordNoValue: set("echo", "print", "return", "new", "clone", "yield", "throw", "else", "do", "static", "global", "const", "case"),
+	funcs: map[string]sinkSpec{
+		"eval": sink(skCode, 0), "assert": sink(skCode, 0), "create_function": sink(skCode, 1),
+		"system": sink(skExec, 0), "exec": sink(skExec, 0), "shell_exec": sink(skExec, 0), "passthru": sink(skExec, 0),
+		"popen": sink(skExec, 0), "proc_open": sink(skExec, 0), "pcntl_exec": sink(skExec, 0), "expect_popen": sink(skExec, 0),
+		"ssh2_exec": sink(skExec, 1),
+		"include":   sink(skInclude, 0), "include_once": sink(skInclude, 0), "require": sink(skInclude, 0), "require_once": sink(skInclude, 0),
+		"file_put_contents": sink2(skWrite, 0, 1), "fwrite": sink2(skWrite, 0, 1), "fputs": sink2(skWrite, 0, 1),
+		"gzwrite":            sink2(skWrite, 0, 1),
+		"move_uploaded_file": sink2(skUpload, 0, 1), "copy": sink2(skUpload, 0, 1),
+		"readfile": sink(skRead, 0), "file_get_contents": sink(skRead, 0), "highlight_file": sink(skRead, 0),
+		"show_source": sink(skRead, 0), "file": sink(skRead, 0), "fopen": sink(skRead, 0), "readgzfile": sink(skRead, 0),
+		"opendir": sink(skList, 0), "scandir": sink(skList, 0), "glob": sink(skList, 0), "dir": sink(skList, 0),
+		"unlink": sink(skDelete, 0), "rmdir": sink(skDelete, 0), "rename": sink(skDelete, 0), "chmod": sink(skDelete, 0),
+		"chown": sink(skDelete, 0), "chgrp": sink(skDelete, 0), "touch": sink(skDelete, 0), "symlink": sink(skDelete, 0),
+		"mysql_query": sink(skSQL, 0), "mysqli_query": sink(skSQL, 1), "mysqli_multi_query": sink(skSQL, 1),
+		"mysqli_real_query": sink(skSQL, 1), "mssql_query": sink(skSQL, 0), "sqlite_query": sink(skSQL, 1),
+		"odbc_exec": sink(skSQL, 1), "oci_parse": sink(skSQL, 1), "sqlsrv_query": sink(skSQL, 1),
+		"mysql_db_query": sink(skSQL, 1), "ibase_query": sink(skSQL, 1), "sybase_query": sink(skSQL, 0),
+		"mysql_connect": sink(skDBConnect, -1), "mysqli_connect": sink(skDBConnect, -1), "mssql_connect": sink(skDBConnect, -1),
+		"pg_connect": sink(skDBConnect, -1), "oci_connect": sink(skDBConnect, -1), "sqlsrv_connect": sink(skDBConnect, -1),
+		"mysql_pconnect": sink(skDBConnect, -1), "ftp_connect": sink(skSocket, 0), "ftp_login": sink(skDBConnect, -1),
+		"fsockopen": sink(skSocket, 0), "pfsockopen": sink(skSocket, 0), "stream_socket_client": sink(skSocket, 0),
+		"socket_connect": sink(skSocket, 1), "socket_bind": sink(skListen, 0), "socket_listen": sink(skListen, 0),
+		"stream_socket_server": sink(skListen, 0),
+		"mail":                 sink(skMail, 0),
+	},
+	methods: map[string]sinkSpec{
+		"query": sink(skSQL, 0), "multi_query": sink(skSQL, 0), "real_query": sink(skSQL, 0), "prepare": sink(skSQL, 0),
+		"exec": sink(skSQL, 0), "unquery": sink(skSQL, 0),
+	},
+	ctors: map[string]sinkSpec{
+		"mysqli": sink(skDBConnect, -1), "pdo": sink(skDBConnect, -1), "reflectionfunction": sink(skCallback, 0),
+		"directoryiterator": sink(skList, 0), "recursivedirectoryiterator": sink(skList, 0), "splfileobject": sink(skRead, 0),
+	},
+	callbacks: phpCallbackArgs,
+	sanitizers: set("intval", "floatval", "boolval", "is_numeric", "isset", "empty", "count", "sizeof", "strlen",
+		"mb_strlen", "md5", "sha1", "crc32", "hash", "hash_hmac", "password_hash", "password_verify", "escapeshellarg",
+		"escapeshellcmd", "in_array", "array_key_exists", "preg_match", "preg_match_all", "strpos", "stripos", "strrpos",
+		"strcmp", "strcasecmp", "strncmp", "strncasecmp", "ctype_digit", "ctype_alnum", "ctype_alpha", "is_array",
+		"is_string", "is_int", "is_file", "is_dir", "is_readable", "is_writable", "is_writeable", "is_executable",
+		"is_link", "file_exists", "filesize", "filemtime", "fileperms", "fileowner", "filegroup", "time", "abs",
+		"round", "ord", "uniqid", "rand", "mt_rand", "microtime", "function_exists", "method_exists", "class_exists",
+		"defined", "gettype", "is_callable", "version_compare", "is_object", "is_bool", "is_null", "is_float",
+		"is_uploaded_file", "disk_free_space", "disk_total_space", "number_format", "checkdate", "mktime",
+		"strtotime", "array_search", "filter_var", "urlencode", "rawurlencode", "bin2hex", "base64_encode",
+		"htmlspecialchars", "htmlentities", "json_encode", "var_export", "serialize", "ip2long", "long2ip",
+		"esc_html", "esc_attr", "esc_url", "absint", "sanitize_key", "sanitize_file_name", "sanitize_text_field",
+		"wp_verify_nonce", "check_admin_referer", "addslashes", "mysql_real_escape_string", "mysqli_real_escape_string",
+		"pg_escape_string", "quotemeta", "preg_quote", "sql_quote", "intdiv", "decoct", "octdec", "hexdec", "dechex",
+		"bindec", "decbin", "count_chars", "str_word_count", "similar_text", "levenshtein", "soundex", "metaphone",
+		"array_sum", "max", "min", "date", "gmdate", "strftime"),
+	wrappers: set("trim", "ltrim", "rtrim", "stripslashes", "stripcslashes", "strtolower", "strtoupper", "ucfirst",
+		"lcfirst", "ucwords", "strval", "urldecode", "rawurldecode", "html_entity_decode", "htmlspecialchars_decode",
+		"reset", "current", "end", "array_pop", "array_shift", "array_values", "json_decode", "unserialize", "substr",
+		"strip_tags", "iconv", "mb_convert_encoding", "utf8_decode", "utf8_encode", "nl2br", "chop", "array_slice",
+		"implode", "join", "explode", "base64_decode", "str_rot13", "strrev", "gzinflate", "gzuncompress", "gzdecode",
+		"hex2bin", "convert_uudecode", "bzdecompress", "lzf_decompress", "openssl_decrypt", "mcrypt_decrypt",
+		"array_reverse", "str_split", "basename", "realpath", "dirname", "pathinfo", "stream_get_contents", "fread",
+		"fgets", "file_get_contents", "array_keys", "array_merge", "array_unique", "mb_substr", "wordwrap",
+		"chunk_split", "sprintf", "vsprintf", "strstr", "stristr", "strrchr", "filter_input", "filter_input_array"),
+	decoders: set("base64_decode", "str_rot13", "gzinflate", "gzuncompress", "gzdecode", "hex2bin", "convert_uudecode",
+		"bzdecompress", "lzf_decompress", "openssl_decrypt", "mcrypt_decrypt", "strrev", "pack"),
+	wrapArgOf: map[string]int{"iconv": 2, "implode": 1, "join": 1, "explode": 1, "mcrypt_decrypt": 2, "fread": 0,
+		"stream_get_contents": 0, "fgets": 0, "sprintf": 1, "vsprintf": 1, "filter_input": 1, "pack": 1},
+	execDanger: set("assert", "create_function", "system", "exec", "shell_exec", "passthru", "popen", "proc_open",
+		"pcntl_exec", "call_user_func", "call_user_func_array", "eval", "expect_popen"),
+	danger: set("assert", "create_function", "system", "exec", "shell_exec", "passthru", "popen", "proc_open",
+		"pcntl_exec", "call_user_func", "call_user_func_array", "eval", "preg_replace", "array_map", "array_filter",
+		"usort", "uasort", "uksort", "array_walk", "file_put_contents", "fwrite", "fputs", "move_uploaded_file",
+		"ob_start", "register_shutdown_function",
+		"expect_popen", "putenv"),
+	globalFallback: false,
 }
 
-// Names that, written as a string, mean the code builds a call to a dangerous function.
-var phpDangerNames = []string{
-	"assert", "eval", "system", "exec", "shell_exec", "passthru", "popen", "proc_open",
-	"pcntl_exec", "create_function", "call_user_func", "base64_decode", "gzinflate",
-	"gzuncompress", "str_rot13", "preg_replace", "file_put_contents", "move_uploaded_file",
-	"_post", "_get", "_request", "_cookie",
+// phpBuiltWatch are names whose assembly at run time is itself a sign of hiding: the
+// dangerous functions, the decoders and the request arrays.
+var phpBuiltWatch = set("base64_decode", "gzinflate", "gzuncompress", "str_rot13", "strrev", "hex2bin",
+	"_post", "_get", "_request", "_cookie", "_server", "_files", "globals")
+
+// superglobal request arrays.
+var phpInputArrays = map[string]bool{"_get": true, "_post": true, "_request": true, "_cookie": true, "_files": true,
+	"http_get_vars": true, "http_post_vars": true, "http_cookie_vars": true, "http_post_files": true, "http_raw_post_data": true}
+
+var phpSuperglobals = set("_get", "_post", "_request", "_cookie", "_files", "_server", "_env", "_session", "globals",
+	"http_get_vars", "http_post_vars", "http_cookie_vars", "http_post_files", "http_server_vars", "http_raw_post_data", "http_session_vars")
+
+// phpServerInput are the $_SERVER keys the client writes.
+func phpServerInput(key string) bool {
+	k := strings.ToUpper(key)
+	return strings.HasPrefix(k, "HTTP_") || k == "QUERY_STRING" || k == "REQUEST_URI" || k == "PATH_INFO" ||
+		k == "PHP_AUTH_USER" || k == "PHP_AUTH_PW" || k == "PATH_TRANSLATED" || k == "ORIG_PATH_INFO" || k == "REDIRECT_QUERY_STRING"
 }
 
-// Request input as it appears in the compacted, lower-cased view.
-var phpSources = []string{
-	"$_get", "$_post", "$_request", "$_cookie", "$_files",
-	"$_server['http_", `$_server["http_`, "$_server[http_",
-	"getallheaders(", "apache_request_headers(", "php://input", "$http_raw_post_data",
-	"$http_get_vars", "$http_post_vars", "$http_cookie_vars", "$http_post_files",
-	"getenv('http_", `getenv("http_`, `${"_get"}`, `${"_post"}`, `${"_request"}`,
-	`${'_get'}`, `${'_post'}`, `${'_request'}`, `${"_cookie"}`, `${'_cookie'}`,
-	"$_session", "$globals['_post']", "$globals['_get']", "$globals['_request']", "$globals['_cookie']",
-	`$globals["_post"]`, `$globals["_get"]`, `$globals["_request"]`, `$globals["_cookie"]`,
-}
-
-var phpSourceMatcher = newMulti(phpSources)
-
-// call is one function call found in the compacted view.
-type call struct {
-	name        string
-	open, close int // parentheses in cp
-	args        []span
-	varFunc     bool // $name(...)
-}
-
-// phpState is what the PHP rules share while scanning one file.
-type phpState struct {
-	src      []int           // start offsets of request input in cp, sorted
-	tainted  map[string]bool // variables assigned from request input
-	ctrl     map[string]bool // variables that are request input as it came (maybe decoded)
-	decoded  map[string]bool // variables assigned from a decoder call
-	funcVars map[string]string
-	calls    []call
-	assigned map[string]bool // variables the file assigns (or takes as parameters)
-}
-
-func (s *scanner) php() {
-	st := &phpState{assigned: map[string]bool{}, tainted: map[string]bool{}, ctrl: map[string]bool{}, decoded: map[string]bool{}, funcVars: map[string]string{}}
-	cp := s.cp
-	phpSourceMatcher.each(cp, func(n, at int) bool {
-		if k := s.kindAt(at); k == kCode || k == kDouble || k == kBacktick || phpSources[n] == "php://input" {
-			if n := len(st.src); n == 0 || st.src[n-1] != at {
-				st.src = append(st.src, at)
+func init() {
+	p := phpProfile
+	p.foldCall = phpFolds
+	p.foldMethod = map[string]foldFn{}
+	p.source = phpSource
+	p.interpSource = func(name string) (val, bool) {
+		l := asciiLower(name)
+		if phpInputArrays[l] {
+			return val{in: true, src: "$" + name, up: l == "_files"}, true
+		}
+		return val{}, false
+	}
+	p.isGlobal = func(name string) bool { return phpSuperglobals[name] }
+	p.funcDefs = phpFuncDefs
+	p.returns = returnsAfter
+	p.funcWord = func(u *unit, k int) bool {
+		t := &u.t[k]
+		return (t.lc == "function" || t.lc == "fn") && (u.isOp(k+1, "(") || u.isOp(k+1, "&") && u.isOp(k+2, "("))
+	}
+	p.castClean = func(u *unit, lo, hi int) bool {
+		if u.isOp(lo, "(") && u.closeOf(lo) == lo+2 && u.t[lo+1].k == tkIdent {
+			switch u.t[lo+1].lc {
+			case "int", "integer", "bool", "boolean", "float", "double", "real", "unset":
+				return true
 			}
-		}
-		return true
-	})
-	sort.Ints(st.src)
-	s.phpAssignments(st)
-	s.phpCalls(st)
-	s.phpWrappers(st)
-	s.phpFlows(st)
-	s.phpDangerArgs(st)
-	s.phpTextFlows()
-	s.phpInputCalls(st)
-	s.phpBackticks(st)
-	s.phpIncludes(st)
-	s.phpObfuscation(st)
-	s.phpCapabilities(st)
-	s.phpPolyglot()
-}
-
-// hasSource reports request input in cp[lo:hi] and returns its offset.
-func (st *phpState) hasSource(lo, hi int) (int, bool) {
-	k := sort.SearchInts(st.src, lo)
-	if k < len(st.src) && st.src[k] < hi {
-		return st.src[k], true
-	}
-	return 0, false
-}
-
-// varsIn calls fn for each $variable in cp[lo:hi] until fn returns true.
-func varsIn(cp []byte, lo, hi int, fn func(name string, at int) bool) bool {
-	for i := lo; i < hi && i < len(cp); i++ {
-		if cp[i] != '$' {
-			continue
-		}
-		id := identAt(cp, i+1)
-		if len(id) == 0 {
-			continue
-		}
-		if fn(string(id), i) {
-			return true
-		}
-		i += len(id)
-	}
-	return false
-}
-
-// inputIn reports request input or a tainted variable in cp[lo:hi].
-func (s *scanner) inputIn(st *phpState, lo, hi int) (int, bool) {
-	if at, ok := st.hasSource(lo, hi); ok {
-		return at, true
-	}
-	at := -1
-	varsIn(s.cp, lo, hi, func(name string, i int) bool {
-		if st.tainted[name] {
-			at = i
-			return true
 		}
 		return false
-	})
-	return at, at >= 0
+	}
+	p.fieldKey = func(u *unit, k int) (string, int, bool) {
+		t := &u.t[k]
+		if t.lc == "globals" && u.isOp(k+1, "[") && u.closeOf(k+1) == k+3 && u.t[k+2].k == tkStr {
+			return "\x01" + asciiLower(u.t[k+2].s), k + 4, true
+		}
+		if (u.isOp(k+1, "->") || u.isOp(k+1, "?->")) && k+2 < len(u.t) && u.t[k+2].k == tkIdent && !u.isOp(k+3, "(") {
+			return t.lc + "->" + u.t[k+2].lc, k + 3, true
+		}
+		if u.isOp(k+1, "[") && u.closeOf(k+1) == k+3 && (u.t[k+2].k == tkStr && u.t[k+2].fl&fInterp == 0 || u.t[k+2].k == tkNum) && !phpSuperglobals[t.lc] {
+			return t.lc + "['" + u.t[k+2].s + "']", k + 4, true
+		}
+		return "", 0, false
+	}
+	p.collect = phpCollect
+	p.prepare = phpPrepare
+	p.sinkHook = phpSinkHook
+	p.features = phpFeatures
+	p.nest = func(u *unit, code string) {
+		inCode := !strings.Contains(code, "<?")
+		toks := lexPHP([]byte(code), inCode)
+		n := newUnit(phpProfile, []byte(code), toks, u.an, u.depth+1)
+		n.run()
+	}
+	p.watch = phpBuiltWatch
+	p.embeddedCode = func(s string) bool {
+		return strings.Contains(s, "<?") && strings.Contains(s, "$_") && strings.Contains(s, "(")
+	}
 }
 
-// phpAssignments finds "$x = ..." and marks variables fed by input or by decoders, and
-// folds constant strings (see evaluator) so that variables holding the name of a dangerous
-// function are known.
-func (s *scanner) phpAssignments(st *phpState) {
-	type assign struct {
-		name   string
-		lo, hi int
-		concat bool   // .=
-		elem   bool   // $x[...] =
-		exact  string // the name as written (PHP variable names are case-sensitive)
-	}
-	var as []assign
-	cp := s.cp
-	for i := 0; i < len(cp); i++ {
-		if cp[i] != '$' || s.kindAt(i) != kCode {
-			continue
+// phpSource recognizes request input at token i.
+func phpSource(u *unit, i int) (int, string, bool) {
+	t := &u.t[i]
+	switch t.k {
+	case tkVar:
+		l := t.lc
+		if phpInputArrays[l] {
+			return i + 1, "$" + t.s, l == "_files" || l == "http_post_files"
 		}
-		id := identAt(cp, i+1)
-		if len(id) == 0 {
-			continue
-		}
-		k := i + 1 + len(id)
-		// $x[...] = is an element: the variable counts as assigned too.
-		elem := false
-		for k < len(cp) && cp[k] == '[' {
-			e := bytes.IndexByte(cp[k:min(len(cp), k+100)], ']')
-			if e < 0 {
-				break
-			}
-			k += e + 1
-			elem = true
-		}
-		concat := false
-		if k < len(cp) && cp[k] == '.' {
-			k++
-			concat = true
-		}
-		if k+1 < len(cp) && cp[k] == '=' && cp[k+1] != '=' && cp[k+1] != '>' {
-			end := s.stmtEnd(k+1, 4096)
-			as = append(as, assign{string(id), k + 1, end, concat, elem, string(s.cr[i+1 : i+1+len(id)])})
-		}
-		i = k - 1
-	}
-	for _, a := range as {
-		st.assigned[a.name] = true
-	}
-	// constant folding, in source order
-	s.ev.env = map[string][]byte{}
-	for _, a := range as {
-		if len(s.ev.env) > 5000 {
-			break
-		}
-		if a.elem {
-			delete(s.ev.env, a.exact)
-			continue
-		}
-		v, ok := s.evalExpr(a.lo, a.hi, 0)
-		if !ok {
-			continue
-		}
-		if a.concat {
-			old, had := s.ev.env[a.exact]
-			if !had {
-				continue
-			}
-			v = append(append([]byte(nil), old...), v...)
-		}
-		if len(v) <= 1<<16 {
-			s.ev.env[a.exact] = v
-		}
-	}
-	for name, v := range s.ev.env {
-		lv := string(bytes.ToLower(bytes.TrimSpace(v)))
-		for _, d := range phpDangerNames {
-			if lv == d {
-				st.funcVars[strings.ToLower(name)] = lv
-			}
-		}
-	}
-	// $$x and ${...} that name a superglobal are input
-	added := false
-	for i := 0; i+1 < len(cp); i++ {
-		if cp[i] != '$' || (cp[i+1] != '$' && cp[i+1] != '{') || s.kindAt(i) != kCode {
-			continue
-		}
-		end := i + 2 + len(identAt(cp, i+2))
-		if cp[i+1] == '{' {
-			end = closingBrace(cp, i+1) + 1
-			if end <= 0 {
-				continue
-			}
-		}
-		if _, ok := s.superglobalName(i, end); ok {
-			st.src = append(st.src, i)
-			added = true
-		}
-	}
-	if added {
-		sort.Ints(st.src)
-	}
-	// foreach ($_POST as $k => $v)
-	for i := 0; ; {
-		j := bytes.Index(cp[i:], []byte("foreach("))
-		if j < 0 {
-			break
-		}
-		i += j + 8
-		end := argEnd(cp, i-1, 200)
-		if _, ok := st.hasSource(i, end); ok {
-			if a := bytes.Index(cp[i:end], []byte(" as")); a >= 0 {
-				varsIn(cp, i+a, end, func(name string, _ int) bool {
-					st.tainted[name] = true
-					st.ctrl[name] = true
-					return false
-				})
-			}
-		}
-	}
-	for _, a := range as {
-		if _, ok := st.hasSource(a.lo, a.hi); ok {
-			st.tainted[a.name] = true
-		}
-		s.eachCall(a.lo, a.hi, func(name string, _ int) {
-			if phpDecoders[name] && name != "chr" && name != "stripslashes" && name != "urldecode" {
-				st.decoded[a.name] = true
-			}
-		})
-	}
-	for round := 0; round < 3; round++ {
-		changed := false
-		for _, a := range as {
-			if !st.ctrl[a.name] && s.pureInput(st, a.lo, a.hi) {
-				st.ctrl[a.name] = true
-				changed = true
-			}
-		}
-		if !changed {
-			break
-		}
-	}
-	for round := 0; round < 3; round++ {
-		changed := false
-		for _, a := range as {
-			if st.tainted[a.name] && st.decoded[a.name] {
-				continue
-			}
-			varsIn(cp, a.lo, a.hi, func(name string, _ int) bool {
-				if st.tainted[name] && !st.tainted[a.name] {
-					st.tainted[a.name] = true
-					changed = true
+		if (l == "_server" || l == "_env" || l == "http_server_vars" || l == "globals") && u.isOp(i+1, "[") {
+			c := u.closeOf(i + 1)
+			if c == i+3 && u.t[i+2].k == tkStr || c == i+3 && u.t[i+2].k == tkIdent {
+				key := u.t[i+2].s
+				if l == "globals" {
+					if phpInputArrays[asciiLower(key)] {
+						return c + 1, "$GLOBALS['" + key + "']", asciiLower(key) == "_files"
+					}
+					return 0, "", false
 				}
-				if st.decoded[name] && !st.decoded[a.name] {
-					st.decoded[a.name] = true
-					changed = true
+				if phpServerInput(key) {
+					return c + 1, "$" + t.s + "['" + key + "']", false
 				}
-				return false
-			})
-		}
-		if !changed {
-			break
-		}
-	}
-}
-
-// superglobalName reports whether the variable-variable cp[lo:hi] ("$$x", "${'_po'.'st'}")
-// names a request superglobal, and which.
-func (s *scanner) superglobalName(lo, hi int) (string, bool) {
-	var v []byte
-	var ok bool
-	if s.cp[lo+1] == '$' {
-		v, ok = s.ev.env[string(identAt(s.cr, lo+2))]
-	} else {
-		v, ok = s.evalExpr(lo+2, hi-1, 0)
-	}
-	if !ok {
-		return "", false
-	}
-	switch n := string(bytes.ToLower(bytes.TrimSpace(v))); n {
-	case "_post", "_get", "_request", "_cookie", "_files":
-		return n, true
-	}
-	return "", false
-}
-
-// eachCall calls fn with the name and '(' offset of each plain function call in cp[lo:hi].
-func (s *scanner) eachCall(lo, hi int, fn func(name string, open int)) {
-	cp := s.cp
-	for i := lo; i < hi && i < len(cp); i++ {
-		if cp[i] != '(' || s.kindAt(i) != kCode {
-			continue
-		}
-		name, st := identBefore(cp, i)
-		if name == "" {
-			continue
-		}
-		if st > 0 {
-			switch cp[st-1] {
-			case '$', '>', ':':
-				continue
 			}
 		}
-		fn(name, i)
-	}
-}
-
-// phpCalls collects the calls the rules look at.
-func (s *scanner) phpCalls(st *phpState) {
-	cp := s.cp
-	for i := 0; i < len(cp); i++ {
-		if cp[i] != '(' || s.kindAt(i) != kCode {
-			continue
+		// $$name where $name holds a request array's name
+		if i > 0 && u.isOp(i-1, "$") {
+			return 0, "", false
 		}
-		name, at := identBefore(cp, i)
-		if name == "" {
-			continue
-		}
-		prev := byte(0)
-		if at > 0 {
-			prev = cp[at-1]
-		}
-		if prev == '>' || prev == ':' {
-			continue
-		}
-		_, cb := phpCallbacks[name]
-		isVar := prev == '$'
-		if isVar && bytes.HasSuffix(cp[:at-1], []byte("new ")) {
-			continue
-		}
-		if !isVar && !phpCmdSinks[name] && !phpCodeSinks[name] && !cb && name != "preg_replace" &&
-			name != "preg_filter" && name != "mb_ereg_replace" && name != "mb_eregi_replace" && name != "file_put_contents" &&
-			name != "fwrite" && name != "fputs" && name != "move_uploaded_file" && name != "fsockopen" &&
-			name != "socket_create" && name != "stream_socket_client" && name != "extract" &&
-			name != "parse_str" && name != "md5" && name != "sha1" && name != "function_exists" &&
-			name != "unlink" && name != "ini_get" && name != "copy" && name != "fopen" {
-			continue
-		}
-		end := argEnd(cp, i, 2000)
-		st.calls = append(st.calls, call{name: name, open: i, close: end, args: splitArgs(cp, i, end), varFunc: isVar})
-	}
-}
-
-// phpFlows: request input reaching code or command execution.
-func (s *scanner) phpFlows(st *phpState) {
-	cp := s.cp
-	cmds := map[string]bool{}
-	for _, c := range st.calls {
-		ev := around(cp, c.open-len(c.name), 0, min(c.close-c.open+len(c.name)+1, 90))
-		switch {
-		case c.varFunc:
-			continue
-		case phpCmdSinks[c.name] || phpCodeSinks[c.name]:
-			if c.close-c.open > 1 && argLooksLikeCode(cp[c.open+1:c.close]) {
-				cmds[c.name] = true
-			}
-			if _, ok := s.inputIn(st, c.open, c.close); ok {
-				if phpCodeSinks[c.name] {
-					s.add("php.input-eval", 100, ev)
-				} else {
-					s.add("php.input-exec", 100, ev)
+	case tkOp:
+		if t.s == "$" && i+1 < len(u.t) && u.t[i+1].k == tkVar {
+			if vi := u.lookup(i+1, u.t[i+1].lc); vi != nil {
+				if vi.hasConst && phpInputArrays[lowerTrim(vi.konst)] {
+					return i + 2, "$$" + u.t[i+1].s + " ($" + vi.konst + ")", lowerTrim(vi.konst) == "_files"
 				}
-				continue
-			}
-			if s.globalsInput(st, c) {
-				s.add("php.form-global-exec", 100, ev)
-				continue
-			}
-			if phpCodeSinks[c.name] {
-				for _, a := range c.args {
-					if v, ok := s.evalExpr(a.lo, a.hi, 0); ok && len(v) > 4 && looksLikePHP(bytes.ToLower(v)) {
-						s.nested(v)
+				for _, a := range vi.alts {
+					if phpInputArrays[lowerTrim(a)] {
+						return i + 2, "$$" + u.t[i+1].s + " ($" + a + ")", false
 					}
 				}
-				if s.decodedIn(st, c.open, c.close) {
-					s.add("php.eval-decode", 100, ev)
-				} else if dynamicIn(cp, c.open, c.close) {
-					s.add("php.eval-dynamic", 40, ev)
-				} else if c.name == "assert" || c.name == "create_function" {
-					// assert($x) of a string is code too; only literals and expressions are benign.
+			}
+		}
+		if t.s == "${" {
+			c := u.closeOf(i)
+			if c > i+1 {
+				if s, _, ok := u.fold(i+1, c); ok && phpInputArrays[lowerTrim(s)] {
+					return c + 1, "${" + s + "}", lowerTrim(s) == "_files"
 				}
 			}
-		case c.name == "mb_ereg_replace" || c.name == "mb_eregi_replace":
-			if len(c.args) < 4 {
-				continue
+		}
+	case tkIdent:
+		if !u.isOp(i+1, "(") {
+			return 0, "", false
+		}
+		c := u.closeOf(i + 1)
+		if c < 0 {
+			return 0, "", false
+		}
+		switch t.lc {
+		case "getallheaders", "apache_request_headers", "http_get_request_body", "http_get_request_headers":
+			return c + 1, t.s + "()", false
+		case "file_get_contents", "fopen", "file", "readfile", "stream_get_contents", "fpassthru", "http_get_request_body_stream":
+			if s, _, ok := u.fold(i+2, firstArgEnd(u, i+2, c)); ok && strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), "php://input") {
+				return c + 1, t.s + "('php://input')", false
 			}
-			if opt, ok := s.evalExpr(c.args[3].lo, c.args[3].hi, 0); !ok || bytes.IndexByte(opt, 'e') < 0 {
-				continue
+		case "getenv", "apache_getenv":
+			if s, _, ok := u.fold(i+2, c); ok && phpServerInput(s) {
+				return c + 1, t.s + "('" + s + "')", false
 			}
-			if _, ok := s.inputIn(st, c.args[1].lo, c.args[1].hi); ok {
-				s.add("php.input-eval", 100, ev)
-			} else {
-				s.add("php.preg-eval", 60, ev)
-			}
-		case c.name == "preg_replace" || c.name == "preg_filter":
-			if len(c.args) < 2 || !pregEval(cp[c.args[0].lo:c.args[0].hi], c.name) {
-				continue
-			}
-			if _, ok := s.inputIn(st, c.args[1].lo, c.close); ok {
-				s.add("php.input-eval", 100, ev)
-			} else {
-				s.add("php.preg-eval", 60, ev)
-			}
-		case c.name == "extract" || c.name == "parse_str":
-			if len(c.args) > 0 {
-				if _, ok := st.hasSource(c.args[0].lo, c.args[0].hi); ok {
-					s.add("php.extract-input", 30, ev)
-				}
-			}
-		case c.name == "file_put_contents" || c.name == "fwrite" || c.name == "fputs" || c.name == "move_uploaded_file" || c.name == "copy" || c.name == "unlink":
-			if s.formVarIn(st, c.open, c.close) {
-				s.add("php.form-global-write", 50, ev)
-			}
-			if len(c.args) >= 2 && c.name != "move_uploaded_file" && c.name != "copy" && c.name != "unlink" {
-				_, dataIn := s.inputIn(st, c.args[1].lo, c.args[1].hi)
-				_, nameIn := s.inputIn(st, c.args[0].lo, c.args[0].hi)
-				if dataIn && nameIn && c.name == "file_put_contents" {
-					s.add("php.write-input", 50, ev)
-				} else if dataIn && s.decodedIn(st, c.args[1].lo, c.args[1].hi) {
-					s.add("php.write-input", 50, ev)
-				}
-			}
-		case c.name == "md5" || c.name == "sha1":
-			if _, ok := st.hasSource(c.open, c.close); ok {
-				// a hash of input compared to a constant: a password gate
-				tail := cp[c.close:min(len(cp), c.close+4)]
-				head := cp[max(0, c.open-len(c.name)-4):max(0, c.open-len(c.name))]
-				if bytes.Contains(tail, []byte("==")) || bytes.Contains(tail, []byte("!=")) || bytes.HasSuffix(head, []byte("==")) || bytes.HasSuffix(head, []byte("!=")) {
-					s.add("php.password-gate", 15, ev)
-				}
-			}
-		default:
-			if idx, ok := phpCallbacks[c.name]; ok && idx < len(c.args) {
-				a := c.args[idx]
-				if s.pureInput(st, a.lo, a.hi) {
-					s.add("php.input-callback", 100, ev)
-					continue
-				}
-				if lit, ok := s.evalExpr(a.lo, a.hi, 0); ok && dangerFunc(string(bytes.ToLower(lit))) {
-					if _, ok := s.inputIn(st, c.open, c.close); ok {
-						s.add("php.input-callback", 100, ev)
-					} else {
-						s.add("php.callback-exec", 40, ev)
+		case "filter_input", "filter_input_array":
+			if i+2 < c && u.t[i+2].k == tkIdent {
+				switch u.t[i+2].s {
+				case "INPUT_GET", "INPUT_POST", "INPUT_COOKIE", "INPUT_REQUEST":
+					return c + 1, t.s + "(" + u.t[i+2].s + ")", false
+				case "INPUT_SERVER", "INPUT_ENV":
+					if args := u.splitArgs(i+2, c); len(args) > 1 {
+						if s, _, ok := u.fold(args[1][0], args[1][1]); ok && phpServerInput(s) {
+							return c + 1, t.s + "(" + u.t[i+2].s + ", '" + s + "')", false
+						}
 					}
 				}
 			}
 		}
 	}
-	n := len(cmds)
-	delete(cmds, "eval")
-	delete(cmds, "assert")
-	delete(cmds, "create_function")
-	// shells try every exec function in turn; names tested with function_exists count too
-	for _, c := range st.calls {
-		if c.name == "function_exists" && len(c.args) == 1 {
-			if lit, _, ok := literal(cp[c.args[0].lo:c.args[0].hi]); ok && phpCmdSinks[string(lit)] {
-				cmds[string(lit)] = true
-			}
-		}
-	}
-	_ = n
-	switch {
-	case len(cmds) >= 4:
-		s.add("php.exec-many", 60, []byte(joinKeys(cmds)))
-	case len(cmds) == 3:
-		s.add("php.exec-many", 40, []byte(joinKeys(cmds)))
-	}
-	if len(cmds) > 0 {
-		s.cmdExec = true
-	}
+	return 0, "", false
 }
 
-// argLooksLikeCode tells a call's argument from prose ("the system (which...)").
-func argLooksLikeCode(b []byte) bool {
-	return bytes.ContainsAny(b, "$'\"(")
+func firstArgEnd(u *unit, lo, hi int) int {
+	if a := u.splitArgs(lo, hi); len(a) > 0 {
+		return a[0][1]
+	}
+	return hi
 }
 
-func joinKeys(m map[string]bool) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := ""
-	for i, k := range keys {
-		if i > 0 {
-			out += ","
-		}
-		out += k
-	}
-	return out
-}
-
-func dangerFunc(name string) bool {
-	return phpCmdSinks[name] || phpCodeSinks[name] || name == "preg_replace"
-}
-
-// decodedIn reports a decoder call or a variable fed by one in cp[lo:hi].
-func (s *scanner) decodedIn(st *phpState, lo, hi int) bool {
-	found := false
-	s.eachCall(lo+1, hi, func(name string, _ int) {
-		if phpDecoders[name] || s.userDecoders[name] {
-			found = true
-		}
-	})
-	if found {
-		return true
-	}
-	if bytes.Contains(s.cp[lo:hi], []byte(`"?>"`)) || bytes.Contains(s.cp[lo:hi], []byte(`'?>'`)) {
-		return true
-	}
-	return varsIn(s.cp, lo, hi, func(name string, _ int) bool { return st.decoded[name] })
-}
-
-// dynamicIn reports a variable function call "$f(" in cp[lo:hi].
-func dynamicIn(cp []byte, lo, hi int) bool {
-	return varsIn(cp, lo, hi, func(name string, at int) bool {
-		k := at + 1 + len(name)
-		return k < len(cp) && k < hi && cp[k] == '('
-	})
-}
-
-// pregEval reports a regular-expression literal with the /e modifier.
-func pregEval(arg []byte, fn string) bool {
-	lit, _, ok := literal(arg)
-	if !ok {
-		return false
-	}
-	if fn == "mb_ereg_replace" {
-		return false
-	}
-	lit = unescape(lit)
-	if len(lit) < 2 {
-		return false
-	}
-	d := lit[0]
-	switch d {
-	case '(':
-		d = ')'
-	case '{':
-		d = '}'
-	case '[':
-		d = ']'
-	case '<':
-		d = '>'
-	}
-	k := bytes.LastIndexByte(lit, d)
-	if k <= 0 {
-		return false
-	}
-	flags := lit[k+1:]
-	if len(flags) > 12 {
-		return false
-	}
-	for _, f := range flags {
-		if !('a' <= f && f <= 'z') {
-			return false
-		}
-	}
-	return bytes.IndexByte(flags, 'e') >= 0
-}
-
-// phpInputCalls: a function named by request input ($_GET['f']($_GET['x'])), or a variable
-// holding a dangerous function's name called as a function.
-func (s *scanner) phpInputCalls(st *phpState) {
-	cp := s.cp
-	for _, at := range st.src {
-		if cp[at] != '$' {
+// phpFuncDefs finds named functions and methods (closures stay in the scope around them).
+func phpFuncDefs(u *unit) {
+	t := u.t
+	for i := 0; i+2 < len(t); i++ {
+		if !u.isIdent(i, "function") {
 			continue
 		}
-		k := at + 1 + len(identAt(cp, at+1))
-		for k < len(cp) && (cp[k] == '[' || cp[k] == '{') {
-			cl := byte(']')
-			if cp[k] == '{' {
-				cl = '}'
-			}
-			e := bytes.IndexByte(cp[k:min(len(cp), k+100)], cl)
-			if e < 0 {
-				break
-			}
-			k += e + 1
+		j := i + 1
+		if u.isOp(j, "&") {
+			j++
 		}
-		if k < len(cp) && cp[k] == '(' && k > at+1 && s.kindAt(k) == kCode {
-			s.add("php.input-callback", 100, around(cp, at, 0, 80))
-			return
-		}
-	}
-	for _, c := range st.calls {
-		if !c.varFunc {
+		if j >= len(t) || t[j].k != tkIdent || !u.isOp(j+1, "(") {
 			continue
 		}
-		ev := around(cp, c.open-len(c.name)-1, 0, min(c.close-c.open+len(c.name)+2, 90))
-		if st.ctrl[c.name] {
-			s.add("php.input-callback", 100, ev)
+		c := u.closeOf(j + 1)
+		if c < 0 {
 			continue
 		}
-		if _, ok := st.funcVars[c.name]; !ok {
-			for _, a := range c.args {
-				if s.pureInput(st, a.lo, a.hi) {
-					s.add("php.varfunc-input", 50, ev)
-				}
-			}
+		b := c + 1
+		for b < len(t) && b < c+12 && !u.isOp(b, "{") && !u.isOp(b, ";") {
+			b++ // a return type
 		}
-		if fn, ok := st.funcVars[c.name]; ok {
-			if phpCodeSinks[fn] {
-				for _, a := range c.args {
-					if v, ok := s.evalExpr(a.lo, a.hi, 0); ok && len(v) > 4 && looksLikePHP(bytes.ToLower(v)) {
-						s.nested(v)
-					}
-				}
-			}
-			_, in := s.inputIn(st, c.open, c.close)
-			switch {
-			case in && (dangerFunc(fn) || fn == "_post" || fn == "_get" || fn == "_request"):
-				s.add("php.input-callback", 100, ev)
-			case dangerFunc(fn):
-				s.add("php.dynamic-exec", 60, ev)
-			case phpDecoders[fn] && in:
-				s.add("php.input-decode", 30, ev)
-			}
+		if !u.isOp(b, "{") {
+			continue // abstract or interface
 		}
-	}
-	// $x[...](input): a function taken from an array, called on input
-	for i := 0; i < len(cp); i++ {
-		if cp[i] != ']' || i+1 >= len(cp) || cp[i+1] != '(' || s.kindAt(i+1) != kCode {
-			continue
-		}
-		// walk back over [..][..] to the variable
-		k := i
-		for k >= 0 && cp[k] == ']' {
-			o := bytes.LastIndexByte(cp[max(0, k-100):k], '[')
-			if o < 0 {
-				k = -1
-				break
-			}
-			k = max(0, k-100) + o - 1
-		}
-		if k < 0 {
-			continue
-		}
-		_, at := identBefore(cp, k+1)
-		if at == 0 || cp[at-1] != '$' {
-			continue
-		}
-		end := argEnd(cp, i+1, 300)
-		for _, a := range splitArgs(cp, i+1, end) {
-			if s.pureInput(st, a.lo, a.hi) {
-				s.add("php.varfunc-input", 50, around(cp, at-1, 0, min(end-at+2, 90)))
-			}
-		}
-	}
-	// $___(...): a function called through an underscore-only variable name
-	for _, c := range st.calls {
-		if c.varFunc && strings.Trim(c.name, "_") == "" {
-			s.add("php.obf-underscore-call", 50, around(cp, c.open-len(c.name)-1, 0, min(c.close-c.open+len(c.name)+2, 60)))
-		}
-	}
-	// $x[...]( where $x is tainted ($_=$_POST; $_['a']($_['b']))
-	for i := 0; i < len(cp); i++ {
-		if cp[i] != '$' || s.kindAt(i) != kCode {
-			continue
-		}
-		id := identAt(cp, i+1)
-		if len(id) == 0 || !st.ctrl[string(id)] {
-			continue
-		}
-		k := i + 1 + len(id)
-		if k >= len(cp) || cp[k] != '[' {
-			continue
-		}
-		for k < len(cp) && cp[k] == '[' {
-			e := bytes.IndexByte(cp[k:min(len(cp), k+100)], ']')
-			if e < 0 {
-				break
-			}
-			k += e + 1
-		}
-		if k < len(cp) && cp[k] == '(' && s.kindAt(k) == kCode {
-			s.add("php.input-callback", 100, around(cp, i, 0, 80))
-			return
-		}
-	}
-}
-
-// phpBackticks: `...` shell execution with input.
-func (s *scanner) phpBackticks(st *phpState) {
-	cp := s.cp
-	for i := 0; i < len(cp); i++ {
-		if cp[i] != '`' || s.kindAt(i) != kCode {
-			continue
-		}
-		e := bytes.IndexByte(cp[i+1:min(len(cp), i+400)], '`')
+		e := u.closeOf(b)
 		if e < 0 {
 			continue
 		}
-		end := i + 1 + e
-		s.cmdExec = true
-		if !bytes.Contains(cp[i:end], []byte("$")) {
-			i = end
+		var params []string
+		for _, a := range u.splitArgs(j+2, c) {
+			for k := a[0]; k < a[1]; k++ {
+				if t[k].k == tkVar {
+					params = append(params, t[k].lc)
+					break
+				}
+			}
+		}
+		u.funcs = append(u.funcs, &fdef{name: t[j].lc, params: params, lo: j + 1, hi: e + 1})
+	}
+}
+
+// phpCollect adds PHP's own forms to the generic ones: include without parentheses, foreach,
+// global, and the register_globals emulations.
+func phpCollect(u *unit) {
+	collectGeneric(u)
+	t := u.t
+	for i := 0; i < len(t); i++ {
+		tk := &t[i]
+		if tk.k != tkIdent {
 			continue
 		}
-		if _, ok := s.inputIn(st, i, end); ok {
-			s.add("php.input-exec", 100, around(cp, i, 10, min(end-i+1, 80)))
-		} else {
-			s.add("php.backtick-var", 30, around(cp, i, 10, min(end-i+1, 80)))
-		}
-		i = end
-	}
-}
-
-// phpIncludes: include/require of a path from request input.
-func (s *scanner) phpIncludes(st *phpState) {
-	cp := s.cp
-	for _, kw := range []string{"include", "require"} {
-		for i := 0; ; {
-			j := bytes.Index(cp[i:], []byte(kw))
-			if j < 0 {
-				break
-			}
-			i += j + len(kw)
-			if (i-len(kw) > 0 && isIdent(cp[i-len(kw)-1])) || s.kindAt(i-len(kw)) != kCode {
+		switch tk.lc {
+		case "include", "include_once", "require", "require_once", "print", "echo":
+			if tk.lc == "print" || tk.lc == "echo" {
 				continue
 			}
-			k := i
-			if bytes.HasPrefix(cp[k:], []byte("_once")) {
-				k += 5
+			if u.isOp(i+1, "(") && u.closeOf(i+1)+1 == u.stmtEnd(i+1) {
+				continue // the generic call has it
 			}
-			if k >= len(cp) || !(cp[k] == '(' || cp[k] == '$' || cp[k] == ' ') {
+			e := u.stmtEnd(i + 1)
+			if e > i+1 {
+				u.calls = append(u.calls, call{name: tk.lc, kind: cKeyword, at: i, open: i, close: e, args: [][2]int{{i + 1, e}}})
+			}
+		case "foreach":
+			if !u.isOp(i+1, "(") {
 				continue
 			}
-			end := s.stmtEnd(k, 300)
-			if s.pureInput(st, k, end) {
-				s.add("php.include-input", 70, around(cp, i-len(kw), 0, min(end-i+len(kw), 90)))
+			c := u.closeOf(i + 1)
+			as := -1
+			for k := i + 2; k < c; k++ {
+				if u.isIdent(k, "as") {
+					as = k
+					break
+				}
+			}
+			if as < 0 {
+				continue
+			}
+			var keys []vkey
+			for k := as + 1; k < c; k++ {
+				if t[k].k == tkVar {
+					keys = append(keys, u.varKey(k, t[k].lc))
+				}
+			}
+			if len(keys) > 0 {
+				u.asg = append(u.asg, assign{lhs: keys, lo: i + 2, hi: as, op: "=", each: true})
+			}
+		case "global":
+			e := u.stmtEnd(i + 1)
+			for k := i + 1; k < e; k++ {
+				if t[k].k == tkVar && u.scope[k] != 0 {
+					u.globals[vkey{u.scope[k], t[k].lc}] = true
+				}
+			}
+		case "extract", "parse_str", "import_request_variables", "mb_parse_str":
+			if !u.isOp(i+1, "(") {
+				continue
+			}
+			c := u.closeOf(i + 1)
+			args := u.splitArgs(i+2, c)
+			if len(args) == 0 {
+				continue
+			}
+			if tk.lc == "import_request_variables" || (tk.lc == "parse_str" || tk.lc == "mb_parse_str") && len(args) == 1 {
+				u.globalsInput = true
+				continue
+			}
+			if tk.lc == "extract" {
+				// extract($_POST): every variable the code never sets is the request's
+				for k := args[0][0]; k < args[0][1]; k++ {
+					if t[k].k == tkVar && phpInputArrays[t[k].lc] {
+						u.globalsInput = true
+					}
+				}
+				continue
+			}
+			// parse_str($input, $out): $out is input
+			if len(args) > 1 {
+				for k := args[1][0]; k < args[1][1]; k++ {
+					if t[k].k == tkVar {
+						u.asg = append(u.asg, assign{lhs: []vkey{u.varKey(k, t[k].lc)}, lo: args[0][0], hi: args[0][1], op: "="})
+						break
+					}
+				}
+			}
+		case "preg_match", "preg_match_all":
+			// the matches of input are input
+			if !u.isOp(i+1, "(") {
+				continue
+			}
+			args := u.splitArgs(i+2, u.closeOf(i+1))
+			if len(args) > 2 {
+				for k := args[2][0]; k < args[2][1]; k++ {
+					if t[k].k == tkVar {
+						u.asg = append(u.asg, assign{lhs: []vkey{u.varKey(k, t[k].lc)}, lo: args[1][0], hi: args[1][1], op: "="})
+						break
+					}
+				}
 			}
 		}
 	}
+	// $$k = ...: a variable named by a value
+	for i := 0; i+2 < len(t); i++ {
+		if u.isOp(i, "$") && t[i+1].k == tkVar && u.isOp(i+2, "=") {
+			u.dynAssign = append(u.dynAssign, [3]int{i + 1, i + 3, u.stmtEnd(i + 3)})
+		}
+	}
+	// register_globals: form fields of the page read as variables the code never assigns
+	u.formFields, u.fileFields = formFieldNames(u)
 }
 
-// phpCapabilities: input plus command execution in a small file; back-connect code; file
-// managers that can also run commands.
-func (s *scanner) phpCapabilities(st *phpState) {
-	hasInput := len(st.src) > 0
-	cp := s.cp
-	payload := false
-	for _, c := range st.calls {
-		if (phpCmdSinks[c.name] || phpCodeSinks[c.name]) && !c.varFunc && c.close-c.open > 1 && argLooksLikeCode(cp[c.open+1:c.close]) {
-			payload = true
-			break
-		}
-	}
-	if s.cmdExec {
-		payload = true
-	}
-	for _, r := range []string{"php.form-global-write", "php.varfunc-input", "php.dynamic-exec", "php.preg-eval", "php.include-input", "php.eval-dynamic", "php.callback-exec", "php.input-exec-text", "php.eval-decode", "php.obf-func-name", "php.write-input", "php.extract-input"} {
-		if s.has(r) {
-			payload = true
-		}
-	}
-	if hasInput && payload {
-		n := len(s.raw)
+// formFieldNames returns the names of the input fields of the page's forms (in its markup), and
+// those of them that are file uploads.
+func formFieldNames(u *unit) (map[string]bool, map[string]bool) {
+	var m, files map[string]bool
+	for i := range u.t {
+		t := &u.t[i]
+		var text []byte
 		switch {
-		case n < 1500:
-			s.add("php.small-input-exec", 50, nil)
-		case n < 8000:
-			s.add("php.small-input-exec", 30, nil)
+		case t.k == tkHTML:
+			text = u.src[t.pos:t.end]
+		case t.k == tkStr && (strings.Contains(t.s, "name=") || strings.Contains(t.s, "NAME=")):
+			text = []byte(t.s)
 		default:
-			s.add("php.input-and-exec", 15, nil)
+			continue
 		}
-	}
-	socket := false
-	for _, c := range st.calls {
-		if c.name == "fsockopen" || c.name == "socket_create" || c.name == "stream_socket_client" {
-			socket = true
+		lc := toLower(text)
+		// parameters of the page's links: href="?dir=/etc&del=x"
+		for j := 0; j < len(lc); j++ {
+			if lc[j] != '?' && lc[j] != '&' || j+1 >= len(lc) || !isIdentStart(lc[j+1]) {
+				continue
+			}
+			e := j + 1
+			for e < len(lc) && isIdentByte(lc[e]) {
+				e++
+			}
+			if e < len(lc) && lc[e] == '=' && e-j < 40 && (lc[j] == '&' || bytes.LastIndex(lc[max(0, j-300):j], []byte("href")) >= 0 || bytes.LastIndex(lc[max(0, j-300):j], []byte("action")) >= 0) {
+				if m == nil {
+					m = map[string]bool{}
+				}
+				m[string(lc[j+1:e])] = true
+			}
 		}
-	}
-	if socket {
-		for _, sh := range []string{"/bin/sh", "/bin/bash", "cmd.exe"} {
-			if i := bytes.Index(cp, []byte(sh)); i >= 0 {
-				s.add("php.back-connect", 50, around(cp, i, 30, 40))
+		for j := 0; ; {
+			k := bytes.Index(lc[j:], []byte("name="))
+			if k < 0 {
 				break
 			}
-		}
-	}
-	// file manager: many file operations driven by input, with command execution
-	if hasInput && payload {
-		ops := 0
-		for _, f := range []string{"opendir(", "readdir(", "scandir(", "unlink(", "rmdir(", "rename(", "chmod(", "move_uploaded_file(", "fileperms(", "posix_getpwuid(", "is_writable(", "filesize(", "mkdir(", "touch(", "copy("} {
-			if bytes.Contains(cp, []byte(f)) {
-				ops++
+			j += k + 5
+			v := lc[j:]
+			v = bytes.TrimLeft(v, "\"'\\")
+			e := 0
+			for e < len(v) && isIdentByte(v[e]) {
+				e++
+			}
+			if e > 0 && e < 40 {
+				if m == nil {
+					m = map[string]bool{}
+				}
+				m[string(v[:e])] = true
+				// <input type="file" name="x">: the field's tag
+				lo := bytes.LastIndexByte(lc[:j], '<')
+				hi := bytes.IndexByte(lc[j:], '>')
+				if lo >= 0 && hi >= 0 && bytes.Contains(lc[lo:j+hi], []byte("file")) && bytes.Contains(lc[lo:j+hi], []byte("type")) {
+					if files == nil {
+						files = map[string]bool{}
+					}
+					files[string(v[:e])] = true
+				}
 			}
 		}
-		if ops >= 7 {
-			s.add("php.filemanager-exec", 30, nil)
+	}
+	return m, files
+}
+
+// phpPrepare: with register_globals emulated, variables the code reads before it assigns them
+// are still not known to be input unless a form names them (see lookupVal).
+func phpPrepare(u *unit) {}
+
+// phpSinkHook handles preg_replace's /e modifier, mb_ereg_replace's "e" option and the last-
+// argument callbacks.
+func phpSinkHook(u *unit, c *call) (sinkSpec, bool, bool) {
+	if c.kind != cPlain {
+		return sinkSpec{}, false, false
+	}
+	switch c.name {
+	case "preg_replace", "preg_filter", "mb_ereg_replace", "mb_eregi_replace", "mb_regex_set_options":
+		if len(c.args) < 2 {
+			return sinkSpec{}, false, true
+		}
+		e := false
+		if c.name == "mb_ereg_replace" || c.name == "mb_eregi_replace" {
+			if len(c.args) >= 4 {
+				if s, _, ok := u.fold(c.args[3][0], c.args[3][1]); ok && strings.Contains(s, "e") {
+					e = true
+				}
+			}
+		} else if s, _, ok := u.fold(c.args[0][0], c.args[0][1]); ok {
+			e = pregHasE(s)
+		}
+		if !e {
+			return sinkSpec{}, false, true
+		}
+		ev := u.callEvidence(c)
+		v := u.eval(c.args[1][0], c.args[1][1])
+		if len(c.args) > 2 {
+			v.merge(u.eval(c.args[2][0], c.args[2][1]))
+		}
+		if v.in {
+			u.an.add("flow.code", strength(v, wFlowCode), withSource(ev, v))
+			return sinkSpec{}, false, true
+		}
+		u.an.add("code.preg-eval", wCodeDynamic, ev)
+		u.codeArg(c, v, c.args[1], ev, "flow.code", wFlowCode)
+		if len(c.args) > 2 {
+			// what the pattern captures of the subject is put into the code
+			if s, fi, ok := u.fold(c.args[2][0], c.args[2][1]); ok {
+				if fi.layers > 0 {
+					u.an.add("code.decoded", wCodeDecoded, ev)
+				}
+				u.nest(s, "code")
+			}
+		}
+		return sinkSpec{}, false, true
+	case "assert":
+		if len(c.args) == 0 {
+			return sinkSpec{}, false, true
+		}
+		v := u.eval(c.args[0][0], c.args[0][1])
+		ev := u.callEvidence(c)
+		if v.in {
+			u.an.add("flow.code", wFlowCode, withSource(ev, v))
+			return sinkSpec{}, false, true
+		}
+		// only a string is run as code; a condition is a condition
+		if s, fi, ok := u.fold(c.args[0][0], c.args[0][1]); ok {
+			if fi.layers > 0 || v.dec {
+				u.an.add("code.decoded", wCodeDecoded, ev)
+			}
+			u.nest(s, "code")
+		} else if v.dec {
+			u.an.add("code.decoded", wCodeDecoded, ev)
+		}
+		return sinkSpec{}, false, true
+	}
+	if i, ok := phpCallbackArgs[c.name]; ok && i == lastArg {
+		return sink(skCallback, len(c.args)-1), len(c.args) > 0, true
+	}
+	if i, ok := phpCallbackArgs[c.name]; ok && i < 0 {
+		return sinkSpec{}, false, true
+	}
+	return sinkSpec{}, false, false
+}
+
+// pregHasE reports a PCRE pattern with the e (eval) modifier.
+func pregHasE(p string) bool {
+	p = strings.TrimSpace(p)
+	if len(p) < 2 {
+		return false
+	}
+	d := p[0]
+	if isIdentByte(d) || d == '\\' {
+		return false
+	}
+	cl := closerOf(d)
+	e := strings.LastIndexByte(p, cl)
+	if e <= 0 {
+		return false
+	}
+	mods := p[e+1:]
+	return strings.IndexByte(mods, 'e') >= 0 && strings.Trim(mods, "imsxeuADSUXJn") == ""
+}
+
+// phpFeatures: backtick commands, hidden superglobals, image polyglots, password gates,
+// self-deletion, LD_PRELOAD, obfuscation and the marker strings.
+func phpFeatures(u *unit) {
+	for i := range u.t {
+		t := &u.t[i]
+		if t.k == tkCmd {
+			u.an.exec = true
+			ev := u.evidence(i, i+1)
+			v := val{}
+			for _, p := range t.parts {
+				if p.v != "" {
+					v.merge(u.lookupVal(i, asciiLower(p.v)))
+					if sv, ok := u.interpSource(p.v); ok {
+						v.merge(sv)
+					}
+				}
+			}
+			if v.in {
+				u.an.add("flow.exec", wFlowExec, withSource(ev, v))
+			} else {
+				if shellSpawn(t.s) {
+					u.an.shellSpawn = true
+				}
+				u.an.add("exec.const", wExecConst, ev)
+			}
 		}
 	}
-	if bytes.Contains(cp, []byte("unlink(__file__)")) {
-		s.add("php.self-delete", 20, []byte("unlink(__FILE__)"))
+	for ci := range u.calls {
+		c := &u.calls[ci]
+		switch c.name {
+		case "putenv":
+			if len(c.args) > 0 {
+				if s, _, ok := u.fold(c.args[0][0], c.args[0][1]); ok && strings.Contains(strings.ToUpper(s), "LD_PRELOAD") {
+					u.an.add("exec.ld-preload", wDynamicCall, u.callEvidence(c))
+				}
+			}
+		case "unlink":
+			if len(c.args) == 1 && (u.isIdent(c.args[0][0], "__file__") || u.tk(c.args[0][0]).k == tkVar && u.tk(c.args[0][0]).lc == "_server" && strings.Contains(u.evidence(c.args[0][0], c.args[0][1]), "SCRIPT_FILENAME")) {
+				u.an.add("php.self-delete", wSelfDelete, u.callEvidence(c))
+			}
+		case "md5", "sha1", "hash", "crypt":
+			// md5($_POST['pass']) == '5f4dcc3b...': a page locked with its author's password
+			if c.close+2 < len(u.t) {
+				v := u.argsVal(c.open+1, c.close)
+				n := &u.t[c.close+1]
+				if v.in && n.k == tkOp && (n.s == "==" || n.s == "===" || n.s == "!=" || n.s == "!==") && u.t[c.close+2].k == tkStr && len(u.t[c.close+2].s) >= 32 {
+					u.an.add("php.password-gate", wPasswordGate, u.evidence(c.at, c.close+3))
+				}
+			}
+		}
+	}
+	if u.depth == 0 {
+		phpPolyglot(u)
+		obfuscation(u)
+		u.hiddenLiterals()
 	}
 }
 
 // phpPolyglot: PHP code in a file that starts like an image.
-func (s *scanner) phpPolyglot() {
-	r := s.raw
+func phpPolyglot(u *unit) {
+	r := u.src
 	img := bytes.HasPrefix(r, []byte("GIF8")) || bytes.HasPrefix(r, []byte("\xff\xd8\xff")) ||
 		bytes.HasPrefix(r, []byte("\x89PNG")) || bytes.HasPrefix(r, []byte("BM")) && len(r) > 2 && r[2] != ' '
 	if !img {
 		return
 	}
-	if i := bytes.Index(s.lc, []byte("<?")); i >= 0 && hasPHPOpen(s.lc) {
-		s.add("php.image-polyglot", 60, around(s.raw, i, 0, 60))
-	}
-}
-
-// Functions that pass input through unchanged as far as a web shell is concerned.
-var phpWrappers = map[string]bool{
-	"trim": true, "stripslashes": true, "base64_decode": true, "urldecode": true,
-	"rawurldecode": true, "str_rot13": true, "strrev": true, "gzinflate": true,
-	"gzuncompress": true, "gzdecode": true, "hex2bin": true, "strtolower": true,
-	"strtoupper": true, "html_entity_decode": true, "htmlspecialchars_decode": true,
-	"stripcslashes": true, "rtrim": true, "ltrim": true, "str_replace": false, "reset": true,
-	"current": true, "end": true, "array_pop": true, "array_shift": true, "unserialize": true,
-	"json_decode": true, "convert_uudecode": true, "strval": true, "substr": true,
-}
-
-// pureInput reports whether the expression cp[lo:hi] is request input as it came: a source
-// or a variable holding one, maybe indexed, decoded or trimmed, maybe behind
-// "isset(...) ?", with nothing put in front of it.
-func (s *scanner) pureInput(st *phpState, lo, hi int) bool {
-	cp := s.cp
-	hi = min(hi, len(cp))
-	p := lo
-	for steps := 0; p < hi && steps < 8; steps++ {
-		for p < hi && (cp[p] == '(' || cp[p] == ' ' || cp[p] == '&') {
-			p++
-		}
-		if p >= hi {
-			return false
-		}
-		if bytes.HasPrefix(cp[p:hi], []byte("(string)")) {
-			p += 8
-			continue
-		}
-		if bytes.HasPrefix(cp[p:hi], []byte("isset(")) || bytes.HasPrefix(cp[p:hi], []byte("!empty(")) || bytes.HasPrefix(cp[p:hi], []byte("empty(")) {
-			q := bytes.IndexByte(cp[p:hi], '?')
-			if q < 0 {
-				return false
-			}
-			p += q + 1
-			continue
-		}
-		if cp[p] == '$' {
-			break
-		}
-		id := identAt(cp, p)
-		if len(id) == 0 || p+len(id) >= hi || cp[p+len(id)] != '(' || !phpWrappers[string(id)] {
-			break
-		}
-		p += len(id) + 1
-	}
-	if p >= hi {
-		return false
-	}
-	if k := sort.SearchInts(st.src, p); k < len(st.src) && st.src[k] == p {
-		return true
-	}
-	if cp[p] == '$' {
-		return st.ctrl[string(identAt(cp, p+1))]
-	}
-	return false
-}
-
-// phpWrappers finds functions that pass a parameter to command or code execution (or call it
-// as a function), and calls of them with request input: the usual "function ex($cmd) {
-// ... system($cmd) ... }" of bigger shells.
-func (s *scanner) phpWrappers(st *phpState) {
-	cp := s.cp
-	kinds := map[string]string{} // wrapper name -> "exec", "eval" or "call"
-	for round := 0; round < 2; round++ {
-		for i := 0; ; {
-			j := bytes.Index(cp[i:], []byte("function "))
-			if j < 0 {
-				break
-			}
-			at := i + j
-			i = at + 9
-			if s.kindAt(at) != kCode || (at > 0 && isIdent(cp[at-1])) {
-				continue
-			}
-			name := string(identAt(cp, i))
-			open := i + len(name)
-			if name == "" || open >= len(cp) || cp[open] != '(' || kinds[name] != "" {
-				continue
-			}
-			closeP := closingParen(cp, open)
-			if closeP < 0 || closeP+1 >= len(cp) {
-				continue
-			}
-			body := bytes.IndexByte(cp[closeP:min(len(cp), closeP+80)], '{')
-			if body < 0 {
-				continue
-			}
-			body += closeP
-			end := s.codeBraceEnd(body)
-			params := map[string]bool{}
-			varsIn(cp, open, closeP, func(n string, _ int) bool {
-				params[n] = true
-				st.assigned[n] = true
-				return false
-			})
-			if len(params) == 0 {
-				continue
-			}
-			if k := s.wrapperKind(body, end, params, kinds); k != "" {
-				kinds[name] = k
-				if k == "decode" {
-					s.userDecoders[name] = true
-				}
-			}
-		}
-	}
-	if len(kinds) == 0 {
-		return
-	}
-	for i := 0; i < len(cp); i++ {
-		if cp[i] != '(' || s.kindAt(i) != kCode {
-			continue
-		}
-		name, at := identBefore(cp, i)
-		k := kinds[name]
-		if k == "" || (at >= 9 && string(cp[at-9:at]) == "function ") {
-			continue
-		}
-		end := argEnd(cp, i, 2000)
-		ev := around(cp, at, 0, min(end-at+1, 90))
-		if _, ok := s.inputIn(st, i, end); ok {
-			switch k {
-			case "exec":
-				s.add("php.input-exec", 100, ev)
-			case "eval":
-				s.add("php.input-eval", 100, ev)
-			case "call":
-				s.add("php.input-callback", 100, ev)
-			}
-			continue
-		}
-		if k == "call" {
-			for _, a := range splitArgs(cp, i, end) {
-				if v, ok := s.evalExpr(a.lo, a.hi, 0); ok && dangerFunc(string(bytes.ToLower(v))) {
-					s.add("php.dynamic-exec", 60, ev)
-				}
-			}
-		}
-	}
-}
-
-// wrapperKind tells what a function body does with its parameters.
-func (s *scanner) wrapperKind(lo, hi int, params map[string]bool, known map[string]string) string {
-	cp := s.cp
-	direct := make(map[string]bool, len(params))
-	for n := range params {
-		direct[n] = true
-	}
-	// locals copied from parameters
-	for i := lo; i < hi; i++ {
-		if cp[i] != '$' {
-			continue
-		}
-		id := identAt(cp, i+1)
-		k := i + 1 + len(id)
-		if k+1 < hi && cp[k] == '=' && cp[k+1] != '=' && cp[k+1] != '>' && len(id) > 0 {
-			end := s.stmtEnd(k+1, 400)
-			if varsIn(cp, k+1, end, func(n string, _ int) bool { return params[n] }) {
-				params[string(id)] = true
-			}
-		}
-	}
-	kind := ""
-	s.eachCallAll(lo, hi, func(name string, open int, varFunc bool) {
-		if kind == "exec" || kind == "eval" {
+	for i := range u.t {
+		if u.t[i].k != tkHTML {
+			u.an.add("php.image-polyglot", wPolyglot, u.evidence(i, min(i+8, len(u.t))))
 			return
 		}
-		end := argEnd(cp, open, 1000)
-		uses := varsIn(cp, open, end, func(n string, _ int) bool { return params[n] })
-		switch {
-		case varFunc && direct[name]:
-			kind = "call"
-		case uses && phpDecoders[name] && name != "chr" && kind == "":
-			kind = "decode"
-		case !uses:
-		case phpCmdSinks[name]:
-			kind = "exec"
-		case phpCodeSinks[name]:
-			kind = "eval"
-		case known[name] != "":
-			kind = known[name]
-		}
-	})
-	if kind == "" {
-		for i := lo; i < hi; i++ {
-			if cp[i] == '`' && s.kindAt(i) == kCode {
-				e := bytes.IndexByte(cp[i+1:min(hi, i+300)], '`')
-				if e > 0 && varsIn(cp, i+1, i+1+e, func(n string, _ int) bool { return params[n] }) {
-					return "exec"
-				}
-			}
-		}
 	}
-	return kind
 }
 
-// eachCallAll is eachCall with variable-function calls too.
-func (s *scanner) eachCallAll(lo, hi int, fn func(name string, open int, varFunc bool)) {
-	cp := s.cp
-	for i := lo; i < hi && i < len(cp); i++ {
-		if cp[i] != '(' || s.kindAt(i) != kCode {
+// phpFolds are the PHP functions constant folding computes.
+var phpFolds = map[string]foldFn{
+	"base64_decode":           foldArg(0, decodeBase64),
+	"str_rot13":               pureArg(0, rot13),
+	"strrev":                  pureArg(0, reverseString),
+	"gzinflate":               foldArg(0, func(s string) (string, bool) { return inflate(s, "raw") }),
+	"gzuncompress":            foldArg(0, func(s string) (string, bool) { return inflate(s, "zlib") }),
+	"gzdecode":                foldArg(0, func(s string) (string, bool) { return inflate(s, "gzip") }),
+	"bzdecompress":            foldArg(0, func(s string) (string, bool) { return inflate(s, "bzip2") }),
+	"hex2bin":                 foldArg(0, decodeHex),
+	"convert_uudecode":        foldArg(0, uudecode),
+	"urldecode":               foldArg(0, func(s string) (string, bool) { return urlDecode(s, true) }),
+	"rawurldecode":            foldArg(0, func(s string) (string, bool) { return urlDecode(s, false) }),
+	"chr":                     foldChr,
+	"strtolower":              pureArg(0, strings.ToLower),
+	"strtoupper":              pureArg(0, strings.ToUpper),
+	"ucfirst":                 pureArg(0, func(s string) string { return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):] }),
+	"lcfirst":                 pureArg(0, func(s string) string { return strings.ToLower(s[:min(1, len(s))]) + s[min(1, len(s)):] }),
+	"trim":                    pureArg(0, strings.TrimSpace),
+	"ltrim":                   pureArg(0, func(s string) string { return strings.TrimLeft(s, " \t\n\r\x00\x0b") }),
+	"rtrim":                   pureArg(0, func(s string) string { return strings.TrimRight(s, " \t\n\r\x00\x0b") }),
+	"stripslashes":            pureArg(0, func(s string) string { return strings.ReplaceAll(s, `\`, "") }),
+	"strval":                  pureArg(0, func(s string) string { return s }),
+	"html_entity_decode":      pureArg(0, htmlDecode),
+	"htmlspecialchars_decode": pureArg(0, htmlDecode),
+	"str_replace":             foldArrReplace,
+	"str_ireplace":            foldArrReplace,
+	"substr":                  foldSubstr,
+	"strtr":                   foldStrtr,
+	"str_repeat":              foldRepeat,
+	"implode":                 foldImplode,
+	"join":                    foldImplode,
+	"sprintf":                 foldSprintf,
+	"pack":                    func(a []string) (string, bool) { return foldPack(a[0], a[1:]) },
+	"array":                   foldArray,
+	"md5":                     pureArg(0, func(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) }),
+	"sha1":                    pureArg(0, func(s string) string { return fmt.Sprintf("%x", sha1.Sum([]byte(s))) }),
+	"base64_encode":           pureArg(0, func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }),
+	"bin2hex":                 pureArg(0, func(s string) string { return fmt.Sprintf("%x", s) }),
+	"strlen":                  pureArg(0, func(s string) string { return strconv.Itoa(len(s)) }),
+	"ord": foldArg(0, func(s string) (string, bool) {
+		if s == "" {
+			return "0", true
+		}
+		return strconv.Itoa(int(s[0])), true
+	}),
+}
+
+// Arrays folded as strings: arrMark, then the elements separated by NUL.
+const arrMark = "\x00\x01arr\x00"
+
+func foldArray(a []string) (string, bool) {
+	for _, e := range a {
+		if strings.Contains(e, "\x00") {
+			return "", false
+		}
+	}
+	return arrMark + strings.Join(a, "\x00"), true
+}
+
+func arrElems(s string) ([]string, bool) {
+	if !strings.HasPrefix(s, arrMark) {
+		return nil, false
+	}
+	return strings.Split(s[len(arrMark):], "\x00"), true
+}
+
+func foldImplode(a []string) (string, bool) {
+	if len(a) == 1 {
+		el, ok := arrElems(a[0])
+		return strings.Join(el, ""), ok
+	}
+	if len(a) != 2 {
+		return "", false
+	}
+	if el, ok := arrElems(a[1]); ok {
+		return strings.Join(el, a[0]), true
+	}
+	if el, ok := arrElems(a[0]); ok {
+		return strings.Join(el, a[1]), true
+	}
+	return "", false
+}
+
+func foldArrReplace(a []string) (string, bool) {
+	if len(a) < 3 {
+		return "", false
+	}
+	search, sArr := arrElems(a[0])
+	repl, rArr := arrElems(a[1])
+	if !sArr {
+		search = []string{a[0]}
+	}
+	s := a[2]
+	for i, x := range search {
+		if x == "" {
 			continue
 		}
-		name, st := identBefore(cp, i)
-		if name == "" {
+		r := a[1]
+		if rArr {
+			r = ""
+			if i < len(repl) {
+				r = repl[i]
+			}
+		}
+		s = strings.ReplaceAll(s, x, r)
+	}
+	return s, true
+}
+
+func foldSprintf(a []string) (string, bool) {
+	if len(a) == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	f, n := a[0], 1
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' || i+1 >= len(f) {
+			b.WriteByte(f[i])
 			continue
 		}
-		prev := byte(0)
-		if st > 0 {
-			prev = cp[st-1]
-		}
-		if prev == '>' || prev == ':' || (prev == '$' && bytes.HasSuffix(cp[:st-1], []byte("new "))) {
-			continue
-		}
-		fn(name, i, prev == '$')
-	}
-}
-
-// codeBraceEnd returns the index of the '}' closing the code brace at cp[open], skipping
-// braces in strings (the end of the text when none closes).
-func (s *scanner) codeBraceEnd(open int) int {
-	depth := 0
-	for i := open; i < len(s.cp); i++ {
-		if s.kindAt(i) != kCode {
-			continue
-		}
-		switch s.cp[i] {
-		case '{':
-			depth++
-		case '}':
-			depth--
-			if depth == 0 {
-				return i
+		i++
+		switch f[i] {
+		case '%':
+			b.WriteByte('%')
+		case 's', 'd':
+			if n >= len(a) {
+				return "", false
 			}
-		}
-	}
-	return len(s.cp)
-}
-
-// Functions that only ask about a function name: a dangerous name given to them is no call.
-var phpIntrospection = map[string]bool{
-	"function_exists": true, "is_callable": true, "in_array": true, "ini_get": true,
-	"strpos": true, "stripos": true, "strstr": true, "stristr": true, "array_search": true,
-	"preg_match": true, "explode": true, "method_exists": true, "define": true, "defined": true,
-	"str_replace": true, "echo": true, "print": true, "printf": true, "sprintf": true,
-	"array": true, "isset": true, "strtolower": true, "strcmp": true, "strcasecmp": true,
-	"array_key_exists": true, "_e": true, "__": true, "esc_html": true, "esc_attr": true,
-	"__construct": true, "die": true, "exit": true, "header": true, "hash": true,
-}
-
-// phpDangerArgs: a dangerous function's name given as an argument to some other call (a
-// callback), e.g. array_udiff_assoc(array($_REQUEST[x]), array(1), "assert").
-func (s *scanner) phpDangerArgs(st *phpState) {
-	cp := s.cp
-	dangerArgMatcher.each(cp, func(n, at int) bool {
-		pat := dangerArgMatcher.needles[n]
-		if pat[0] == '(' || pat[0] == ',' {
-			if s.kindAt(at) != kCode || s.kindAt(at+1) != kCode {
-				return true
+			b.WriteString(a[n])
+			n++
+		case 'c':
+			if n >= len(a) {
+				return "", false
 			}
-			at++ // the name itself
-		}
-		open := enclosingParen(cp, at, 400)
-		if open < 0 || s.kindAt(open) != kCode {
-			return true
-		}
-		fn, fst := identBefore(cp, open)
-		if fn == "" || phpIntrospection[fn] || phpDecoders[fn] {
-			return true
-		}
-		if fst > 0 && (cp[fst-1] == '>' || cp[fst-1] == ':') {
-			return true
-		}
-		end := argEnd(cp, open, 1000)
-		ev := around(cp, fst, 0, min(end-fst+1, 90))
-		if _, ok := s.inputIn(st, open, end); ok {
-			s.add("php.input-callback", 100, ev)
-			return false
-		}
-		if fn != "function" && !phpCmdSinks[fn] && !phpCodeSinks[fn] {
-			s.add("php.callback-exec", 40, ev)
-		}
-		return true
-	})
-}
-
-var dangerArgMatcher = func() *multi {
-	var pats []string
-	for _, n := range []string{"assert", "system", "exec", "shell_exec", "passthru", "popen", "proc_open", "create_function", "pcntl_exec"} {
-		pats = append(pats, "'"+n+"'", `"`+n+`"`, "("+n+")", "("+n+",", ","+n+")", ","+n+",")
-	}
-	return newMulti(pats)
-}()
-
-// enclosingParen returns the index of the '(' that encloses cp[at], looking back at most
-// limit bytes, or -1.
-func enclosingParen(cp []byte, at, limit int) int {
-	depth := 0
-	for i := at - 1; i >= 0 && i >= at-limit; i-- {
-		switch cp[i] {
-		case ')':
-			depth++
-		case '(':
-			if depth == 0 {
-				return i
+			c, ok := parseNum(a[n])
+			if !ok {
+				return "", false
 			}
-			depth--
-		case ';', '{', '}':
-			return -1
+			b.WriteByte(byte(c))
+			n++
+		default:
+			return "", false
 		}
 	}
-	return -1
-}
-
-// phpTextFlows: "eval($_POST" and the like anywhere in the text, comments and strings too
-// (one-liners pasted into notes, code kept in strings for later).
-func (s *scanner) phpTextFlows() {
-	lc := s.lc
-	for _, src := range []string{"$_post", "$_get", "$_request", "$_cookie"} {
-		for i := 0; ; {
-			j := bytes.Index(lc[i:], []byte(src))
-			if j < 0 {
-				break
-			}
-			at := i + j
-			i = at + len(src)
-			k := at - 1
-			for k >= 0 && (lc[k] == ' ' || lc[k] == '@' || lc[k] == '\t') {
-				k--
-			}
-			if k < 0 || lc[k] != '(' {
-				continue
-			}
-			k--
-			for k >= 0 && (lc[k] == ' ' || lc[k] == '\t') {
-				k--
-			}
-			name, st := identBefore(lc, k+1)
-			if (phpCmdSinks[name] || phpCodeSinks[name]) && !(st > 0 && (lc[st-1] == '>' || lc[st-1] == ':')) {
-				s.add("php.input-exec-text", 60, around(lc, st, 0, 80))
-				return
-			}
-		}
-	}
-}
-
-// stmtEnd returns the index of the ';' that ends the PHP statement at cp[i] (one outside
-// strings), or i+limit.
-func (s *scanner) stmtEnd(i, limit int) int {
-	end := min(len(s.cp), i+limit)
-	for k := i; k < end; k++ {
-		if s.cp[k] == ';' && s.kindAt(k) == kCode {
-			return k
-		}
-	}
-	return end
-}
-
-// globalsInput reports a call whose first argument is a variable the file never assigns but
-// whose name is a field of a form in the same file: with register_globals (old PHP, still
-// what many shells are written for) the request fills it.
-func (s *scanner) globalsInput(st *phpState, c call) bool {
-	if len(c.args) == 0 {
-		return false
-	}
-	a := c.args[0]
-	p := a.lo
-	for p < a.hi && (s.cp[p] == '(' || s.cp[p] == ' ') {
-		p++
-	}
-	if p >= a.hi || s.cp[p] != '$' {
-		return false
-	}
-	name := string(identAt(s.cp, p+1))
-	if name == "" || name == "this" || strings.HasPrefix(name, "_") {
-		return false
-	}
-	if st.assigned[name] && !s.readBeforeAssigned(name) {
-		return false
-	}
-	for _, f := range []string{`name="` + name + `"`, `name='` + name + `'`, `name=` + name + ` `, `name=` + name + `>`, `name=\"` + name + `\"`} {
-		if bytes.Contains(s.lc, []byte(f)) {
-			return true
-		}
-	}
-	return false
-}
-
-// readBeforeAssigned reports whether the first use of $name in the code reads it (so its value
-// comes from outside the file).
-func (s *scanner) readBeforeAssigned(name string) bool {
-	pat := []byte("$" + name)
-	cp := s.cp
-	for i := 0; ; {
-		j := bytes.Index(cp[i:], pat)
-		if j < 0 {
-			return false
-		}
-		at := i + j
-		i = at + len(pat)
-		if s.kindAt(at) != kCode || (i < len(cp) && isIdent(cp[i])) {
-			continue
-		}
-		// "function f($name" declares it
-		if k := bytes.LastIndex(cp[max(0, at-200):at], []byte("function ")); k >= 0 && bytes.IndexByte(cp[max(0, at-200)+k:at], ')') < 0 {
-			return false
-		}
-		return !(i+1 < len(cp) && cp[i] == '=' && cp[i+1] != '=')
-	}
-}
-
-// formVarIn reports a variable in cp[lo:hi] that is a form field of the file and is read
-// before the file assigns it (register_globals input).
-func (s *scanner) formVarIn(st *phpState, lo, hi int) bool {
-	return varsIn(s.cp, lo, hi, func(name string, _ int) bool {
-		if name == "this" || strings.HasPrefix(name, "_") || len(name) < 2 {
-			return false
-		}
-		if st.assigned[name] && !s.readBeforeAssigned(name) {
-			return false
-		}
-		for _, f := range []string{`name="` + name + `"`, `name='` + name + `'`, `name=` + name + ` `, `name=` + name + `>`, `name=\"` + name + `\"`} {
-			if bytes.Contains(s.lc, []byte(f)) {
-				return true
-			}
-		}
-		return false
-	})
+	return b.String(), true
 }

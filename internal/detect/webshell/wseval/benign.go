@@ -36,6 +36,20 @@ var BenignPackages = []Package{
 	{"wordpress", "6.1.9+dfsg1-0+deb12u1"},
 }
 
+// ToolPackages are the benign packages that are admin tools: their files that read as alarms
+// by their code alone are recognized as known releases (internal/detect/webshell/known.tsv,
+// written by `go run ./bench/webshell-eval -write-known FILE`).
+var ToolPackages = map[string]bool{"adminer": true, "phpmyadmin": true}
+
+// DebVersion returns the version in a .deb file name (name_version_arch.deb).
+func DebVersion(deb string) string {
+	f := strings.Split(strings.TrimSuffix(deb, ".deb"), "_")
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.ReplaceAll(f[1], "%3a", ":")
+}
+
 // Fetched is a package unpacked in the cache.
 type Fetched struct {
 	Package
@@ -305,4 +319,54 @@ func LoadBenign(fetched []Fetched, mode, webroot string) ([]Sample, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// Host is what a host would tell about a file besides its bytes (see webshell.Context).
+type Host struct {
+	Package                  string // the package that knows this very content ("" when none)
+	ModTime, ChangeTime      time.Time
+	AppChangeTime            time.Time // the change time of the application's files
+	Owner, AppOwner, WebUser uint32
+	HasOwner                 bool
+}
+
+// webUID is the web server's account on Debian (www-data).
+const webUID = 33
+
+// HostOf returns what the host knows of a benign file as installed: in the package's tree the
+// package knows it; in the web root nothing does, and its application's change time is the
+// copy's (the median of the package's copied files).
+func HostOf(s Sample, appChange map[string]time.Time) Host {
+	in := s.Installed
+	if in == nil {
+		return Host{}
+	}
+	h := Host{ModTime: in.ModTime, ChangeTime: in.Change, AppChangeTime: appChange[in.Package], Owner: in.UID, AppOwner: 0, WebUser: webUID, HasOwner: true}
+	if in.Mode == ModePackage && in.Digest != "" {
+		h.Package = in.Package
+	}
+	return h
+}
+
+// AppChangeTimes returns each package's median change time over its files.
+func AppChangeTimes(benign []Sample) map[string]time.Time {
+	by := map[string][]time.Time{}
+	for _, s := range benign {
+		if s.Installed != nil {
+			by[s.Installed.Package] = append(by[s.Installed.Package], s.Installed.Change)
+		}
+	}
+	out := map[string]time.Time{}
+	for p, ts := range by {
+		sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+		out[p] = ts[len(ts)/2]
+	}
+	return out
+}
+
+// Planted is what the host tells about a web shell planted in a web root: written by the web
+// server's account (an upload through the application) three days after the application was
+// deployed, keeping no package's digest.
+func Planted(deployed time.Time) Host {
+	return Host{ModTime: deployed.Add(72 * time.Hour), ChangeTime: deployed.Add(72 * time.Hour), AppChangeTime: deployed, Owner: webUID, AppOwner: 0, WebUser: webUID, HasOwner: true}
 }

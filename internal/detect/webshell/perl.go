@@ -1,0 +1,365 @@
+package webshell
+
+import "strings"
+
+// Perl CGI scripts.
+
+// cgiEnvInput reports the CGI environment variables the client writes.
+func cgiEnvInput(key string) bool {
+	k := strings.ToUpper(strings.Trim(key, "'\" "))
+	return strings.HasPrefix(k, "HTTP_") || k == "QUERY_STRING" || k == "REQUEST_URI" || k == "PATH_INFO" ||
+		k == "PATH_TRANSLATED" || k == "REQUEST_BODY"
+}
+
+var perlProfile = &profile{
+	name:           "perl",
+	varSigil:       true,
+	dotConcat:      true,
+	globalFallback: true,
+	assignOps:      set("=", ".=", "||=", "//=", "+=", "&&=", "x="),
+	joinOps:        set(".", "+", "-", "*", "/", "%", "x", "=>", ".."),
+	valueOrOps:     set("||", "//", "&&"),
+	boolOps:        set("==", "!=", "<", ">", "<=", ">=", "!", "=~", "!~", "<=>"),
+	boolWords:      set("eq", "ne", "lt", "gt", "le", "ge", "not", "defined", "exists", "length", "scalar", "ref"),
+	valueOrWords:   set("or", "and"),
+	concatOps:      set("."),
+	stmtWords:      set("or", "and", "if", "unless", "foreach", "for", "while", "until"),
+	keywordNoValue: set("my", "our", "local", "return", "print", "else", "elsif"),
+	funcs: map[string]sinkSpec{
+		"system": sink(skExec, -1), "exec": sink(skExec, -1), "eval": sink(skCode, 0), "do": sink(skInclude, 0),
+		"require": sink(skInclude, 0), "unlink": sink(skDelete, -1), "rmdir": sink(skDelete, 0), "rename": sink(skDelete, 0),
+		"chmod": sink(skDelete, -1), "mkdir": sink(skDelete, 0), "opendir": sink(skList, 1), "connect": sink(skSocket, 1),
+		"bind": sink(skListen, 0), "listen": sink(skListen, 0), "syscall": sink(skExec, -1), "dup2": sink(skFdDup, 0),
+	},
+	methods: map[string]sinkSpec{
+		"do": sink(skSQL, 0), "prepare": sink(skSQL, 0), "selectall_arrayref": sink(skSQL, 0), "selectrow_array": sink(skSQL, 0),
+		"connect": sinkOn(skDBConnect, -1, "dbi"), "new": sinkOn(skSocket, -1, "inet", "io::socket::inet", "socket"),
+		"fdopen": sink(skFdDup, 0),
+	},
+	sanitizers: set("length", "defined", "exists", "scalar", "int", "hex", "oct", "ref", "escapehtml", "quotemeta", "uri_escape", "md5_hex", "sha1_hex"),
+	wrappers:   set("lc", "uc", "lcfirst", "ucfirst", "join", "reverse", "decode_base64", "unescape", "uri_unescape", "chomp", "substr", "sprintf", "pack", "unpack", "url_decode", "decode"),
+	decoders:   set("decode_base64", "unpack", "pack", "uncompress", "inflate", "memgunzip"),
+	danger:     set("system", "exec", "eval", "qx", "open"),
+}
+
+func init() {
+	p := perlProfile
+	p.source = perlSource
+	p.interpSource = func(name string) (val, bool) { return val{}, false }
+	p.collect = perlCollect
+	p.funcDefs = perlFuncDefs
+	p.returns = returnsAfter
+	p.sinkHook = perlSinkHook
+	p.features = scriptFeatures
+	p.foldCall = perlFolds
+	p.foldMethod = map[string]foldFn{}
+	p.nest = func(u *unit, code string) {
+		n := newUnit(perlProfile, []byte(code), lexPerl([]byte(code)), u.an, u.depth+1)
+		n.run()
+	}
+	langAnalyzers[LangPerl] = func(an *analysis, content []byte) *unit {
+		return newUnit(perlProfile, content, lexPerl(content), an, 0)
+	}
+}
+
+// perlSource recognizes CGI input: param(...) and ->param(...), Vars, $ENV{QUERY_STRING} and
+// the HTTP_ variables, <STDIN>, the %in hash cgi-lib's ReadParse fills, upload handles.
+func perlSource(u *unit, i int) (int, string, bool) {
+	t := &u.t[i]
+	switch t.k {
+	case tkIdent:
+		switch t.lc {
+		case "param", "url_param", "multi_param", "vars", "cgi::param", "cgi::vars", "upload", "uploadinfo", "raw_cookie", "cookie", "query_string", "keywords", "http", "https":
+			if t.lc == "http" || t.lc == "https" || t.lc == "cookie" || t.lc == "keywords" {
+				if !(i > 0 && u.isOp(i-1, "->")) {
+					return 0, "", false
+				}
+			}
+			end := i + 1
+			if u.isOp(end, "(") {
+				if c := u.closeOf(end); c > end {
+					end = c + 1
+				}
+			}
+			return end, t.s + "()", t.lc == "upload"
+		case "stdin":
+			if i > 0 && u.isOp(i-1, "<") && u.isOp(i+1, ">") {
+				return i + 2, "<STDIN>", false
+			}
+			if i > 1 && u.isOp(i-1, "(") && (u.isIdent(i-2, "read") || u.isIdent(i-2, "sysread")) {
+				return i + 1, "STDIN (the request body)", false
+			}
+		}
+	case tkVar:
+		if t.lc == "env" && (u.isOp(i+1, "{") || u.isOp(i+1, "[")) {
+			c := u.closeOf(i + 1)
+			if c > i+1 && cgiEnvInput(u.evidence(i+2, c)) {
+				return c + 1, "$ENV{" + u.evidence(i+2, c) + "}", false
+			}
+		}
+		if u.readParse()[t.lc] {
+			return i + 1, "%" + t.s + " (ReadParse)", false
+		}
+	}
+	return 0, "", false
+}
+
+// readParse returns the hashes cgi-lib's ReadParse fills with the request (%in, or the one
+// passed as ReadParse(*name)).
+func (u *unit) readParse() map[string]bool {
+	if u.reqNames == nil {
+		u.reqNames = map[string]bool{}
+		for i := range u.t {
+			if (u.t[i].k == tkIdent || u.t[i].k == tkVar) && strings.EqualFold(u.t[i].s, "ReadParse") {
+				name := "in"
+				if u.isOp(i+1, "(") && i+3 < len(u.t) && (u.isOp(i+2, "*") && u.t[i+3].k == tkIdent || u.t[i+2].k == tkVar) {
+					if u.t[i+2].k == tkVar {
+						name = u.t[i+2].lc
+					} else {
+						name = u.t[i+3].lc
+					}
+				}
+				u.reqNames[name] = true
+			}
+		}
+	}
+	return u.reqNames
+}
+
+// perlWriteHandle returns the path argument of the open that made fh a handle for writing.
+func (u *unit) perlWriteHandle(fh string) ([2]int, bool) {
+	for i := 0; i+1 < len(u.t); i++ {
+		if !u.isIdent(i, "open") {
+			continue
+		}
+		lo, hi := i+1, u.stmtEnd(i+1)
+		if u.isOp(lo, "(") {
+			hi = u.closeOf(lo)
+			lo++
+		}
+		if hi <= lo {
+			continue
+		}
+		args := u.splitArgs(lo, hi)
+		if len(args) < 2 || u.tk(args[0][0]).lc != fh {
+			continue
+		}
+		mode := ""
+		if t := u.tk(args[1][0]); t.k == tkStr {
+			mode = strings.TrimSpace(t.s)
+		}
+		if strings.HasPrefix(mode, ">") || strings.HasPrefix(mode, "+>") {
+			if len(args) > 2 {
+				return args[2], true
+			}
+			return args[1], true
+		}
+	}
+	return [2]int{}, false
+}
+
+// perlFuncDefs finds sub name { ... }; its parameters are what it takes from @_ or shift.
+func perlFuncDefs(u *unit) {
+	t := u.t
+	for i := 0; i+2 < len(t); i++ {
+		if !u.isIdent(i, "sub") || t[i+1].k != tkIdent || !u.isOp(i+2, "{") {
+			continue
+		}
+		e := u.closeOf(i + 2)
+		if e < 0 {
+			continue
+		}
+		var params []string
+		for k := i + 3; k < e && k < i+80; k++ {
+			// my ($a, $b) = @_;   my $x = shift;
+			if u.isIdent(k, "my") && u.isOp(k+1, "(") {
+				c := u.closeOf(k + 1)
+				if c > 0 && u.isOp(c+1, "=") && c+2 < len(t) && t[c+2].k == tkVar && t[c+2].s == "_" {
+					for j := k + 2; j < c; j++ {
+						if t[j].k == tkVar {
+							params = append(params, t[j].lc)
+						}
+					}
+				}
+			}
+			if u.isIdent(k, "my") && k+3 < e && t[k+1].k == tkVar && u.isOp(k+2, "=") && u.isIdent(k+3, "shift") {
+				params = append(params, t[k+1].lc)
+			}
+		}
+		u.funcs = append(u.funcs, &fdef{name: t[i+1].lc, params: params, lo: i + 3, hi: e})
+	}
+}
+
+// perlCollect adds Perl's calls without parentheses (system $cmd; exec "...";), foreach,
+// read(STDIN, $buf, ...) and the two forms of open that run a command.
+func perlCollect(u *unit) {
+	collectGeneric(u)
+	t := u.t
+	for i := 0; i < len(t); i++ {
+		tk := &t[i]
+		if tk.k == tkVar && tk.sig == '&' && !u.isOp(i+1, "(") {
+			continue
+		}
+		if tk.k != tkIdent {
+			continue
+		}
+		switch tk.lc {
+		case "system", "exec", "eval", "do", "require", "unlink", "open", "socket", "connect", "rmdir", "chmod", "opendir", "print", "syswrite":
+			if u.isOp(i+1, "(") && tk.lc != "print" || i > 0 && (u.isOp(i-1, "->") || u.isOp(i-1, "::")) || u.isOp(i+1, "{") && tk.lc == "eval" || u.isOp(i+1, "=>") {
+				continue
+			}
+			if tk.lc == "print" || tk.lc == "syswrite" {
+				// print FH LIST: a write to a file handle the script opened for writing
+				j := i + 1
+				if u.isOp(j, "(") {
+					j++
+				}
+				if j < len(t) && (t[j].k == tkIdent && !u.isOp(j+1, "(") && !u.isOp(j+1, ",") || t[j].k == tkVar && t[j].sig == '$' && j+1 < len(t) && t[j+1].k != tkOp) {
+					if path, ok := u.perlWriteHandle(t[j].lc); ok {
+						e := u.stmtEnd(j + 1)
+						u.calls = append(u.calls, call{name: "print", kind: cKeyword, at: i, open: i, close: e, args: [][2]int{path, {j + 1, e}}})
+					}
+				}
+				continue
+			}
+			e := u.stmtEnd(i + 1)
+			if e > i+1 {
+				u.calls = append(u.calls, call{name: tk.lc, kind: cKeyword, at: i, open: i, close: e, args: u.splitArgs(i+1, e)})
+			}
+		case "foreach", "for":
+			// foreach my $x (LIST)
+			k := i + 1
+			if u.isIdent(k, "my") || u.isIdent(k, "our") {
+				k++
+			}
+			if k < len(t) && t[k].k == tkVar && u.isOp(k+1, "(") {
+				c := u.closeOf(k + 1)
+				if c > 0 {
+					u.asg = append(u.asg, assign{lhs: []vkey{u.varKey(k, t[k].lc)}, lo: k + 2, hi: c, op: "=", each: true})
+				}
+			}
+		case "read", "sysread":
+			// read(STDIN, $buf, $ENV{CONTENT_LENGTH}): $buf is the request body
+			if !u.isOp(i+1, "(") {
+				continue
+			}
+			args := u.splitArgs(i+2, u.closeOf(i+1))
+			if len(args) > 1 && u.isIdent(args[0][0], "stdin") {
+				for k := args[1][0]; k < args[1][1]; k++ {
+					if t[k].k == tkVar {
+						u.asg = append(u.asg, assign{lhs: []vkey{u.varKey(k, t[k].lc)}, lo: args[0][0], hi: args[0][1], op: "=", outParam: true})
+						u.stdinBody = true
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// perlSinkHook: eval BLOCK is no code sink; open runs a command when its mode or its one
+// argument has a pipe; open(STDIN, ">&S") joins a socket to the shell's streams.
+func perlSinkHook(u *unit, c *call) (sinkSpec, bool, bool) {
+	if c.kind == cMethod {
+		return sinkSpec{}, false, false
+	}
+	switch c.name {
+	case "eval":
+		if len(c.args) > 0 && u.isOp(c.args[0][0], "{") {
+			return sinkSpec{}, false, true
+		}
+	case "print":
+		if c.kind == cKeyword && len(c.args) == 2 {
+			return sink2(skWrite, 0, 1), true, true
+		}
+		return sinkSpec{}, false, true
+	case "open":
+		if len(c.args) < 2 {
+			return sinkSpec{}, false, true
+		}
+		mode, _, mok := u.fold(c.args[1][0], c.args[1][1])
+		if len(c.args) == 2 {
+			// two-argument open: the mode is part of the second argument
+			m := strings.TrimSpace(mode)
+			if !mok {
+				if tk := u.tk(c.args[1][0]); tk.k == tkStr {
+					m = strings.TrimSpace(tk.s)
+				}
+			}
+			switch {
+			case strings.HasPrefix(m, ">&") || strings.HasPrefix(m, "<&") || strings.HasPrefix(m, "+<&"):
+				u.an.fdDup = true
+				return sinkSpec{}, false, true
+			case strings.HasPrefix(m, "|") || strings.HasSuffix(m, "|"):
+				return sink(skExec, 1), true, true
+			case strings.HasPrefix(m, ">"):
+				return sink(skWrite, 1), true, true
+			}
+			return sink(skRead, 1), true, true
+		}
+		m := strings.TrimSpace(mode)
+		switch {
+		case strings.Contains(m, "|"):
+			return sink(skExec, -1), true, true
+		case strings.HasPrefix(m, ">&") || strings.HasPrefix(m, "<&"):
+			u.an.fdDup = true
+			return sinkSpec{}, false, true
+		case strings.HasPrefix(m, ">") || strings.HasPrefix(m, "+>"):
+			return sink(skWrite, 2), true, true
+		}
+		return sink(skRead, 2), true, true
+	case "socket":
+		u.an.socket = true
+		return sinkSpec{}, false, true
+	}
+	return sinkSpec{}, false, false
+}
+
+var perlFolds = map[string]foldFn{
+	"decode_base64": foldArg(0, decodeBase64),
+	"pack":          func(a []string) (string, bool) { return foldPack(a[0], a[1:]) },
+	"unpack":        func(a []string) (string, bool) { return foldPack(a[0], a[1:]) },
+	"chr":           foldChr,
+	"reverse":       pureArg(0, reverseString),
+	"lc":            pureArg(0, strings.ToLower),
+	"uc":            pureArg(0, strings.ToUpper),
+	"join": func(a []string) (string, bool) {
+		if len(a) < 1 {
+			return "", false
+		}
+		return strings.Join(a[1:], a[0]), true
+	},
+}
+
+// scriptFeatures: backtick commands (Perl, Ruby), obfuscation and hidden code.
+func scriptFeatures(u *unit) {
+	for i := range u.t {
+		t := &u.t[i]
+		if t.k != tkCmd {
+			continue
+		}
+		u.an.exec = true
+		ev := u.evidence(i, i+1)
+		v := val{}
+		for _, p := range t.parts {
+			if p.v != "" {
+				v.merge(u.lookupVal(i, asciiLower(p.v)))
+			}
+		}
+		if v.in {
+			u.an.add("flow.exec", strength(v, wFlowExec), withSource(ev, v))
+		} else {
+			if shellSpawn(t.s) {
+				u.an.shellSpawn = true
+			}
+			u.an.add("exec.const", wExecConst, ev)
+		}
+	}
+	if u.p.features2 != nil {
+		u.p.features2(u)
+	}
+	if u.depth == 0 {
+		obfuscation(u)
+		u.hiddenLiterals()
+	}
+}
