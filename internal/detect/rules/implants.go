@@ -9,6 +9,7 @@ import (
 	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/snapshot"
+	"github.com/nowwhat/nowwhat/internal/detect/webshell"
 )
 
 var (
@@ -340,13 +341,23 @@ func (s *Index) indicators(o *Out) error {
 			if f.Type == "" {
 				f.Path = ind.Path
 			}
-			sev, strong := finding.High, false
-			if ind.Severity == "critical" {
+			r := webshell.Judge(webshellVerdict(ind), s.webshellContext(f))
+			sev, strong, title := finding.High, false, "web shell "+ind.Path
+			switch r.Verdict {
+			case webshell.VerdictWebshell:
 				sev, strong = finding.Critical, true
+			case webshell.VerdictKnown:
+				sev, title = finding.Info, "known release or admin tool "+ind.Path
+			case webshell.VerdictClean:
+				continue
 			}
-			ev := append([]string{fmt.Sprintf("web shell score %d: %s", ind.Score, ind.Evidence)}, fileEvidence(f)...)
+			ev := []string{fmt.Sprintf("web shell score %d: %s", r.Score, ind.Evidence)}
+			for _, x := range r.Reasons {
+				ev = append(ev, x.Rule+": "+x.Evidence)
+			}
+			ev = append(ev, fileEvidence(f)...)
 			o.add(ruleWebshell, finding.Finding{Path: ind.Path, Severity: sev, Strong: strong, Evidence: ev, Time: changeTime(f), New: s.fileNew(ind.Path),
-				Title: "web shell " + ind.Path})
+				Title: title})
 			continue
 		}
 		key := ind.Path + "\x00" + ind.Category

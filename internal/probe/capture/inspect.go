@@ -74,8 +74,13 @@ func inspector(sink snapshot.Sink) func(string, []byte) {
 					}
 				}
 				sev := "high"
-				if r.Verdict == webshell.VerdictWebshell {
+				switch r.Verdict {
+				case webshell.VerdictWebshell:
 					sev = "critical"
+				case webshell.VerdictKnown:
+					// a known release or admin tool in its released form: named, not alarmed
+					sev = "info"
+					reasons = append([]string{"known: " + r.Tool}, reasons...)
 				}
 				sink.Put(snapshot.Indicator{Path: p, Rule: "webshell." + r.Verdict, Category: "webshell", Severity: sev,
 					Evidence: strings.Join(reasons, " | "), Attack: "T1505.003", Score: r.Score})
