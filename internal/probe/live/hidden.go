@@ -33,6 +33,35 @@ func pidMax(fs *hostfs.FS) int {
 	return n
 }
 
+// probeLimit is the highest pid worth probing. Pids are handed out in increasing order and
+// only start again from the bottom after reaching pid_max; as long as fewer tasks were ever
+// created (processes and threads since boot: /proc/stat's "processes") than pid_max, no pid
+// above the last one handed out (ns_last_pid) can exist. Debian sets pid_max to 4194304, and
+// probing all of them is seconds of CPU on a busy host; probing up to the last pid is enough
+// until the counter has wrapped.
+func probeLimit(fs *hostfs.FS, max int) int {
+	last, err1 := fs.ReadFile("/proc/sys/kernel/ns_last_pid", 64)
+	stat, err2 := fs.ReadFile("/proc/stat", 1<<20)
+	if err1 != nil || err2 != nil {
+		return max
+	}
+	lastPID, err := strconv.Atoi(strings.TrimSpace(string(last)))
+	if err != nil || lastPID <= 0 {
+		return max
+	}
+	forks := -1
+	for _, line := range strings.Split(string(stat), "\n") {
+		if v, ok := strings.CutPrefix(line, "processes "); ok {
+			forks, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	if forks < 0 || forks >= max {
+		return max // wrapped, or cannot tell
+	}
+	// Tasks started while the probe runs get higher pids: the second listing covers them.
+	return min(max, lastPID+4096)
+}
+
 // alive asks the kernel, not /proc, whether a task with this id exists: kill with signal 0
 // sends nothing and only checks. EPERM means it exists but belongs to someone else.
 func alive(pid int) bool {
@@ -104,7 +133,7 @@ func (s *scan) hidden(ctx context.Context, listed []int64) {
 		s.env.Problem(s.c, "/proc", errNotOwnPidNS)
 		return
 	}
-	max := pidMax(s.env.FS)
+	max := probeLimit(s.env.FS, pidMax(s.env.FS))
 	in := newBitset(max)
 	for _, p := range listed {
 		in.set(int(p))
