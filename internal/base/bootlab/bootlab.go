@@ -54,7 +54,7 @@ var Packages = []string{
 }
 
 // layout is bumped when the way the root is prepared changes, so a kept root is rebuilt.
-const layout = "2"
+const layout = "3"
 
 // DefaultMirror is where debootstrap fetches packages; NOWWHAT_BOOTLAB_MIRROR overrides it.
 const DefaultMirror = "http://deb.debian.org/debian"
@@ -142,9 +142,13 @@ func Build(t testing.TB) *Image {
 	return img
 }
 
+// readyMark is the file next to a root that says it is complete (written last); its time is
+// when the root was last used.
+func readyMark(root string) string { return root + ".ready" }
+
 func ready(root string) bool {
-	_, err := os.Stat(filepath.Join(root, ".nowwhat-bootlab-ready"))
-	return err == nil
+	now := time.Now()
+	return os.Chtimes(readyMark(root), now, now) == nil
 }
 
 func build(root string) error {
@@ -177,12 +181,13 @@ func build(root string) error {
 	if err := os.Rename(dst, root); err != nil {
 		return err
 	}
-	return nil
+	return os.WriteFile(readyMark(root), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o600)
 }
 
 // prepare makes the fresh root boot quickly and quietly in a container: a host name, no package
 // files kept, and nothing that waits for hardware it does not have. Host keys, machine id and
-// the rest stay as debootstrap left them, as on any image built this way.
+// the rest stay as debootstrap left them, and it adds what container image builders add (the
+// policy-rc.d that keeps package installs from starting services), as on the images users run.
 func prepare(root string) error {
 	w := func(p, s string) error {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
@@ -196,6 +201,12 @@ func prepare(root string) error {
 	if err := w(catalog.Path("hosts"), "127.0.0.1\tlocalhost\n127.0.1.1\tbootlab\n::1\tlocalhost ip6-localhost ip6-loopback\n"); err != nil {
 		return err
 	}
+	if err := w("/usr/sbin/policy-rc.d", policyRcD); err != nil {
+		return err
+	}
+	if err := os.Chmod(filepath.Join(root, "usr/sbin/policy-rc.d"), 0o755); err != nil {
+		return err
+	}
 	debs, _ := filepath.Glob(filepath.Join(root, "var/cache/apt/archives/*.deb"))
 	for _, d := range debs {
 		os.Remove(d)
@@ -204,8 +215,19 @@ func prepare(root string) error {
 	for _, u := range []string{"systemd-networkd-wait-online.service", "systemd-timesyncd.service"} {
 		os.Symlink("/dev/null", filepath.Join(root, "etc/systemd/system", u))
 	}
-	return w("/.nowwhat-bootlab-ready", time.Now().UTC().Format(time.RFC3339)+"\n")
+	return nil
 }
+
+// policyRcD is the file Docker's Debian images carry (and other image builders write the same
+// stub): package installs must not start services while the image is built.
+const policyRcD = `#!/bin/sh
+
+# For most Docker users, "apt-get install" only happens during "docker build",
+# where starting services doesn't work and often fails in humorous ways. This
+# prevents those failures by stopping the services from attempting to start.
+
+exit 101
+`
 
 // Host is a booted container.
 type Host struct {
@@ -481,6 +503,9 @@ func (h *Host) Command(env []string, args ...string) *exec.Cmd {
 
 func (h *Host) run(env []string, args ...string) Result {
 	c := h.Command(env, args...)
+	// A program that leaves children holding its output (a daemon it started) must not keep
+	// Wait waiting after it has exited or been killed.
+	c.WaitDelay = 5 * time.Second
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	done := make(chan error, 1)
@@ -662,9 +687,14 @@ func Sweep() {
 		teardown(st, nil)
 		os.RemoveAll(dir)
 	}
-	olds, _ := filepath.Glob(filepath.Join(Dir(), "image-*"))
-	for _, d := range olds {
-		if filepath.Base(d) != "image-"+imageKey() && ready(d) {
+	// Roots of other package lists may be another checkout's (worktrees of other branches share
+	// this folder): removed only when unused for two weeks.
+	marks, _ := filepath.Glob(filepath.Join(Dir(), "image-*.ready"))
+	for _, m := range marks {
+		d := strings.TrimSuffix(m, ".ready")
+		fi, err := os.Stat(m)
+		if filepath.Base(d) != "image-"+imageKey() && err == nil && time.Since(fi.ModTime()) > 14*24*time.Hour {
+			os.Remove(m)
 			os.RemoveAll(d)
 		}
 	}
