@@ -75,6 +75,19 @@ func TestLiveCheckClean(t *testing.T) {
 		{"/root/src/nowwhat/nowwhat", "--case", "/var/tmp/case2", "check", "--format", "json"},
 	} {
 		rep := runCheck(t, h, run...)
+		// The image builder's policy-rc.d: recognized by its content and age, info with why.
+		policy := false
+		for _, f := range rep.Findings {
+			if f.Path == "/usr/sbin/policy-rc.d" {
+				policy = true
+				if f.Severity != "info" || !strings.Contains(strings.Join(f.Evidence, "\n"), "system image") {
+					t.Errorf("%s: policy-rc.d: %s %s %q", run[0], f.Severity, f.Rule, f.Evidence)
+				}
+			}
+		}
+		if !policy {
+			t.Errorf("%s: the image's policy-rc.d is not reported at all (want info with its reason)", run[0])
+		}
 		if rep.Verdict == "compromised" {
 			t.Errorf("%s: a clean booted Debian is called compromised: %s", run[0], rep.Summary)
 		}

@@ -344,7 +344,7 @@ func nextSteps(r *Report) []string {
 	case finding.Compromised:
 		out = append(out,
 			"Keep calm and do not reboot or clean yet: the evidence is in memory and on disk.",
-			"Take only the affected part offline: nowwhat contain (step 2; not built yet: stop the affected service and block it at your firewall meanwhile).",
+			"Take only the affected part offline: nowwhat contain --from-findings proposes a plan; nowwhat contain service NAME --apply --maintenance stops a service and shows visitors a maintenance page in its place (step 2).",
 			"Keep the evidence before touching anything, off this host: from your own machine, ssh HOST sudo nowwhat collect -o - --recipient AGE_PUBLIC_KEY > HOST.tar.zst.age (step 3).",
 			"See everything that changed since your last good baseline: nowwhat diff --pubkey PREFIX.pub BASELINE.",
 			"Change the passwords and keys of every account that used this host, from another machine.")
