@@ -38,6 +38,10 @@ type Summary struct {
 	Benign          int               `json:"benign_measured"`
 	BenignOK        int               `json:"benign_never_compromised"`
 	BenignClean     int               `json:"benign_clean"`
+	// BenignSound: clean with a baseline, and without one no unexplained high (without a baseline
+	// or a trust entry nothing vouches for the people's logins, so their work stays unexplained,
+	// which is honest, but must never look like an intrusion).
+	BenignSound int `json:"benign_sound"`
 	CleanRoot       string            `json:"clean_root"`
 	Skipped         int               `json:"skipped"`
 	Errors          int               `json:"errors"`
@@ -136,9 +140,12 @@ func summarize(results []*Result) Summary {
 				s.BenignClean++
 				c.Clean++
 			}
+			if wb.Clean && nb.NoHigh && nb.OK {
+				s.BenignSound++
+			}
 			if r.Name == "benign-clean-root" {
 				cleanRootRan = true
-				cleanRootOK = nb.Clean && wb.Clean
+				cleanRootOK = wb.Clean && nb.NoHigh && nb.OK
 				s.CleanRoot = fmt.Sprintf("without baseline %s, with baseline %s", nb.Verdict, wb.Verdict)
 			}
 		}
@@ -164,7 +171,9 @@ func summarize(results []*Result) Summary {
 			Met: s.Attacks > 0 && s.CaughtWithout*10 >= s.Attacks*9, Ran: s.Attacks > 0},
 		{Name: "benign work never called compromised", Want: "all", Got: fmt.Sprintf("%d/%d", s.BenignOK, s.Benign),
 			Met: s.BenignOK == s.Benign, Ran: s.Benign > 0},
-		{Name: "clean root called clean", Want: "clean, both checks", Got: s.CleanRoot, Met: cleanRootOK, Ran: cleanRootRan},
+		{Name: "benign work clean with a baseline, no unexplained high without", Want: "all", Got: fmt.Sprintf("%d/%d", s.BenignSound, s.Benign),
+			Met: s.BenignSound == s.Benign, Ran: s.Benign > 0},
+		{Name: "clean root clean with a baseline, no high without", Want: "both", Got: s.CleanRoot, Met: cleanRootOK, Ran: cleanRootRan},
 		{Name: "every selected scenario measured", Want: "no errors", Got: fmt.Sprintf("%d errors, %d skipped", s.Errors, s.Skipped), Met: s.Errors == 0, Ran: true},
 	}
 	return s

@@ -85,6 +85,7 @@ type CheckRun struct {
 	Detected    bool      `json:"detected"`          // attack: verdict at least suspicious, and Matched
 	OK          bool      `json:"ok"`                // benign: not compromised
 	Clean       bool      `json:"clean"`             // verdict clean
+	NoHigh      bool      `json:"no_high"`           // no unexplained finding at high or above
 	Problems    []string  `json:"problems,omitempty"`
 	Stderr      string    `json:"stderr,omitempty"`
 	Top         []Finding `json:"top,omitempty"` // unexplained findings, most severe first (at most 12)
@@ -201,6 +202,12 @@ func judge(s *Scenario, run *CheckRun, doc *CheckOutput) {
 		}
 	}
 	run.Unexplained = len(unexplained)
+	run.NoHigh = true
+	for _, f := range unexplained {
+		if severityRank(f.Severity) >= severityRank("high") {
+			run.NoHigh = false
+		}
+	}
 	sort.SliceStable(unexplained, func(i, j int) bool {
 		return severityRank(unexplained[i].Severity) > severityRank(unexplained[j].Severity)
 	})

@@ -483,8 +483,8 @@ func TestSummarize(t *testing.T) {
 		results = append(results, mk(fmt.Sprintf("a%d", i), Attack, CatImplants, nb, CheckRun{Caught: true, Verdict: "compromised", Seconds: 3}))
 	}
 	results = append(results,
-		mk("benign-clean-root", Benign, CatBenign, CheckRun{OK: true, Clean: true, Verdict: "clean"}, CheckRun{OK: true, Clean: true, Verdict: "clean"}),
-		mk("benign-x", Benign, CatBenign, CheckRun{OK: true, Verdict: "suspicious"}, CheckRun{OK: true, Clean: true, Verdict: "clean"}),
+		mk("benign-clean-root", Benign, CatBenign, CheckRun{OK: true, Clean: true, NoHigh: true, Verdict: "clean"}, CheckRun{OK: true, Clean: true, NoHigh: true, Verdict: "clean"}),
+		mk("benign-x", Benign, CatBenign, CheckRun{OK: true, NoHigh: true, Verdict: "suspicious"}, CheckRun{OK: true, Clean: true, NoHigh: true, Verdict: "clean"}),
 		&Result{Name: "skipped", Kind: Benign, Category: CatBenign, Skipped: "nowwhat note is not built yet"},
 	)
 	s := summarize(results)
@@ -507,6 +507,11 @@ func TestSummarize(t *testing.T) {
 		t.Fatal("a clean root not called clean met the goal")
 	}
 	results[10].WithBaseline.Clean = true
+	results[11].NoBaseline.NoHigh = false
+	if summarize(results).AllMet() {
+		t.Fatal("benign work with an unexplained high without a baseline met the goal")
+	}
+	results[11].NoBaseline.NoHigh = true
 	results[11].WithBaseline.OK = false
 	if summarize(results).AllMet() {
 		t.Fatal("a benign scenario called compromised met the goal")
@@ -734,7 +739,7 @@ exit 0
 	if len(entries) != 0 {
 		t.Fatalf("copies left behind: %v", entries)
 	}
-	if !strings.Contains(stdout.String(), "MISS") || !strings.Contains(stdout.String(), "clean root called clean") {
+	if !strings.Contains(stdout.String(), "MISS") || !strings.Contains(stdout.String(), "clean root clean with a baseline") {
 		t.Fatalf("report:\n%s", stdout.String())
 	}
 	if code := mainErr([]string{"-bin", fake, "-cache", cache, "-copy", "cp", "-out", out, "-only", "benign-clean-root"}, &stdout, &stderr); code != 0 {

@@ -211,7 +211,7 @@ func sessionScenarios() []*Scenario {
 		},
 		{
 			Name: "benign-rotated-away-logs", Category: CatBenign, Kind: Benign, Techniques: []string{"T1070.002"},
-			Description: "a server that has lived for years: its authentication logs and login records have long rotated away (only a fresh, empty auth.log and wtmp remain), and nothing else changed",
+			Description: "a server that has lived for years: its authentication logs and login records have rotated away (logrotate with maxage: auth.log, wtmp and btmp moved to .1 with their inode, fresh ones created, every older rotation dropped), so no login of its people is left in the current logs; nothing else changed",
 			Apply: func(e *Env) error {
 				r := e.Root
 				ents, err := os.ReadDir(filepath.Join(r.Dir, "var/log"))
@@ -226,18 +226,29 @@ func sessionScenarios() []*Scenario {
 						}
 					}
 				}
+				// logrotate: the current file becomes .1 (its inode kept), then create makes a new
+				// one (a new inode, born now).
+				book := newLogBook(uint64(time.Now().UnixNano()))
+				book.cron(e.now().Add(-30*time.Second).Truncate(time.Second), "root", 0, "cd / && run-parts --report /etc/cron.hourly")
 				for _, p := range []string{"/var/log/auth.log", "/var/log/wtmp", "/var/log/btmp"} {
 					if !r.Exists(p) {
 						continue
 					}
-					if err := r.Truncate(p); err != nil {
+					fi, err := r.Lstat(p)
+					if err != nil {
+						return err
+					}
+					if err := r.Rename(p, p+".1"); err != nil {
+						return err
+					}
+					if err := r.WriteFile(p, nil, fi.Mode().Perm()); err != nil {
 						return err
 					}
 				}
-				return nil
+				return appendLogs(r, book)
 			},
 			Expect:  Expect{Verdict: VerdictClean},
-			Changes: []Want{{Path: "/var/log/auth.log", Empty: true}},
+			Changes: []Want{{Path: "/var/log/auth.log", Contains: "pam_unix(cron:session): session opened for user root"}},
 		},
 	}
 }
