@@ -30,26 +30,26 @@ type CategorySummary struct {
 
 // Summary is the run's outcome.
 type Summary struct {
-	Attacks         int               `json:"attacks_measured"`
-	CaughtWith      int               `json:"attacks_caught_with_baseline"`
-	CaughtWithout   int               `json:"attacks_caught_without_baseline"`
-	DetectedWith    int               `json:"attacks_detected_with_baseline"`
-	DetectedWithout int               `json:"attacks_detected_without_baseline"`
-	Benign          int               `json:"benign_measured"`
-	BenignOK        int               `json:"benign_never_compromised"`
-	BenignClean     int               `json:"benign_clean"`
+	Attacks         int `json:"attacks_measured"`
+	CaughtWith      int `json:"attacks_caught_with_baseline"`
+	CaughtWithout   int `json:"attacks_caught_without_baseline"`
+	DetectedWith    int `json:"attacks_detected_with_baseline"`
+	DetectedWithout int `json:"attacks_detected_without_baseline"`
+	Benign          int `json:"benign_measured"`
+	BenignOK        int `json:"benign_never_compromised"`
+	BenignClean     int `json:"benign_clean"`
 	// BenignSound: clean with a baseline, and without one no unexplained high (without a baseline
 	// or a trust entry nothing vouches for the people's logins, so their work stays unexplained,
 	// which is honest, but must never look like an intrusion).
-	BenignSound int `json:"benign_sound"`
-	CleanRoot       string            `json:"clean_root"`
-	Skipped         int               `json:"skipped"`
-	Errors          int               `json:"errors"`
-	ContractIssues  int               `json:"contract_issues"`
-	CheckMean       float64           `json:"check_seconds_mean"`
-	CheckMax        float64           `json:"check_seconds_max"`
-	Categories      []CategorySummary `json:"categories"`
-	Goals           []Goal            `json:"goals"`
+	BenignSound    int               `json:"benign_sound"`
+	CleanRoot      string            `json:"clean_root"`
+	Skipped        int               `json:"skipped"`
+	Errors         int               `json:"errors"`
+	ContractIssues int               `json:"contract_issues"`
+	CheckMean      float64           `json:"check_seconds_mean"`
+	CheckMax       float64           `json:"check_seconds_max"`
+	Categories     []CategorySummary `json:"categories"`
+	Goals          []Goal            `json:"goals"`
 }
 
 // AllMet says whether every goal that ran was met and nothing failed to run.
