@@ -361,15 +361,6 @@ func (r Root) Touch(p string, t time.Time) error {
 	return nil
 }
 
-// TouchLike gives host path p the times of host path ref (like `touch -r`).
-func (r Root) TouchLike(p, ref string) error {
-	fi, err := r.Lstat(ref)
-	if err != nil {
-		return fmt.Errorf("touch -r: %w", err)
-	}
-	return r.Touch(p, fi.ModTime())
-}
-
 // SetXattr sets an extended attribute of host path p.
 func (r Root) SetXattr(p, name string, value []byte) error {
 	rp, err := r.Real(p)

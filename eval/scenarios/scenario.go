@@ -241,16 +241,6 @@ func pathMatches(got, want string) bool {
 	return g == usrMerged(want)
 }
 
-// byName returns the scenario with that name.
-func byName(all []*Scenario, name string) *Scenario {
-	for _, s := range all {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
 // allScenarios is the suite, attacks first.
 func allScenarios() []*Scenario {
 	all := attackScenarios()

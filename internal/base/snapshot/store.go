@@ -50,7 +50,6 @@ type Writer struct {
 	pending map[*table][][]any
 	stmts   map[*table]*sql.Stmt
 	batch   map[*table]*sql.Stmt
-	rows    int
 	counts  map[string]int
 }
 

@@ -537,7 +537,7 @@ func historyFile(l *line) bool {
 		b := path.Base(w)
 		return strings.HasSuffix(b, "_history") || b == ".history" || b == ".sh_history"
 	}
-	for k, s := range l.segs {
+	for _, s := range l.segs {
 		c, i := s.cmd()
 		var args []string
 		if i >= 0 {
@@ -571,7 +571,6 @@ func historyFile(l *line) bool {
 		if t, ok := emptyRedirect(s); ok && isHist(t) {
 			return true
 		}
-		_ = k
 	}
 	return false
 }
@@ -956,7 +955,6 @@ func runsFrom(l *line, dirs []string) bool {
 				return under(w)
 			}
 		}
-		_ = c
 	}
 	return false
 }

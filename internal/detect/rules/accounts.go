@@ -6,7 +6,6 @@ import (
 
 	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
-	"github.com/nowwhat/nowwhat/internal/base/snapshot"
 )
 
 var _ = find(Finder{Name: "accounts", Rules: []*Rule{ruleUID0, ruleEmptyPassword, ruleSystemShell, ruleNewAccount}, Find: (*Index).accounts})
@@ -145,5 +144,3 @@ var ruleNewAccount = rule(Rule{ID: "accounts.new", Severity: finding.Medium,
 	Attack: []string{"T1136.001"},
 	Why:    "Intruders add an account of their own to come back. An account added by your team is explained by their session or a change note.",
 	Action: "Check who added it; if nobody did, lock it (nowwhat contain lock-user NAME) and look at its logins."})
-
-var _ = snapshot.User{}

@@ -79,11 +79,9 @@ var (
 // ownedOK reports whether a file is installed by a package and, where a digest is known,
 // unchanged (conffiles included).
 func (s *Index) ownedOK(p string) (owned, changed bool) {
-	pkg, ok := s.owner[p]
-	if !ok {
+	if _, ok := s.owner[p]; !ok {
 		return false, false
 	}
-	_ = pkg
 	want := s.digest[p]
 	if want == "" && s.conf[p] {
 		var d string

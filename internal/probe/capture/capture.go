@@ -137,9 +137,6 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 	}
 
 	rules := opt.Rules
-	if rules == nil && opt.PackagesOnly {
-		rules = packageScope(md5s.paths)
-	}
 	if rules == nil {
 		rules = filescan.DefaultScope()
 		var homes []string
@@ -172,9 +169,6 @@ func Take(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, opt Options)
 		Content: KeepContent, Stats: opt.Stats, Inspect: Inspect, Inspector: inspector(w)}
 	if len(md5s.paths) > 0 {
 		fopt.MD5 = func(p string) bool { return md5s.paths[p] }
-	}
-	if opt.PackagesOnly {
-		fopt.MD5Only, fopt.Content, fopt.Inspect, fopt.Inspector = true, nil, nil, nil
 	}
 	if opt.Reuse != nil {
 		prev, err := loadReuse(opt.Reuse)
@@ -241,24 +235,6 @@ func takePackages(ctx context.Context, fsys *hostfs.FS, w *snapshot.Writer, env 
 	sum.Duration = time.Since(start)
 	w.SetMeta("duration_s", fmt.Sprintf("%.3f", sum.Duration.Seconds()))
 	return sum, err
-}
-
-// packageScope is the folders (two levels deep) that hold files with a package digest.
-func packageScope(paths map[string]bool) []filescan.Rule {
-	seen := map[string]bool{}
-	var out []filescan.Rule
-	for p := range paths {
-		parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
-		top := "/" + parts[0]
-		if len(parts) > 2 {
-			top += "/" + parts[1]
-		}
-		if !seen[top] {
-			seen[top] = true
-			out = append(out, filescan.Rule{Path: top, Hash: true})
-		}
-	}
-	return out
 }
 
 // md5Paths passes records on and notes the paths whose package records an MD5 digest.

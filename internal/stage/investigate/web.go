@@ -23,8 +23,7 @@ const (
 type webClient struct {
 	ip      string
 	hits    map[string]*webHits // by category
-	first   time.Time
-	success []weblog.Request // exploit requests the server answered with success
+	success []weblog.Request    // exploit requests the server answered with success
 }
 
 type webHits struct {
