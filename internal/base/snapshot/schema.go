@@ -31,28 +31,33 @@ type table struct {
 	indexes []string
 }
 
-var tableNames = map[reflect.Type]string{
-	reflect.TypeFor[File]():        "files",
-	reflect.TypeFor[Content]():     "contents",
-	reflect.TypeFor[User]():        "users",
-	reflect.TypeFor[Group]():       "groups",
-	reflect.TypeFor[SudoRule]():    "sudoers",
-	reflect.TypeFor[SSHOption]():   "ssh_options",
-	reflect.TypeFor[SSHKey]():      "ssh_keys",
-	reflect.TypeFor[Job]():         "jobs",
-	reflect.TypeFor[Service]():     "services",
-	reflect.TypeFor[Module]():      "kernel_modules",
-	reflect.TypeFor[Hook]():        "hooks",
-	reflect.TypeFor[Package]():     "packages",
-	reflect.TypeFor[PackageFile](): "package_files",
-	reflect.TypeFor[Process]():     "processes",
-	reflect.TypeFor[Socket]():      "sockets",
-	reflect.TypeFor[Mount]():       "mounts",
-	reflect.TypeFor[Indicator]():   "indicators",
-	reflect.TypeFor[Event]():       "events",
-	reflect.TypeFor[Session]():     "sessions",
-	reflect.TypeFor[Burst]():       "login_bursts",
-	reflect.TypeFor[Problem]():     "problems",
+// tableDefs are the record tables of a snapshot, in their stable order: the one list a new
+// table is added to (with its record type in records.go).
+var tableDefs = []struct {
+	typ  reflect.Type
+	name string
+}{
+	{reflect.TypeFor[File](), "files"},
+	{reflect.TypeFor[Content](), "contents"},
+	{reflect.TypeFor[User](), "users"},
+	{reflect.TypeFor[Group](), "groups"},
+	{reflect.TypeFor[SudoRule](), "sudoers"},
+	{reflect.TypeFor[SSHOption](), "ssh_options"},
+	{reflect.TypeFor[SSHKey](), "ssh_keys"},
+	{reflect.TypeFor[Job](), "jobs"},
+	{reflect.TypeFor[Service](), "services"},
+	{reflect.TypeFor[Module](), "kernel_modules"},
+	{reflect.TypeFor[Hook](), "hooks"},
+	{reflect.TypeFor[Package](), "packages"},
+	{reflect.TypeFor[PackageFile](), "package_files"},
+	{reflect.TypeFor[Process](), "processes"},
+	{reflect.TypeFor[Socket](), "sockets"},
+	{reflect.TypeFor[Mount](), "mounts"},
+	{reflect.TypeFor[Indicator](), "indicators"},
+	{reflect.TypeFor[Event](), "events"},
+	{reflect.TypeFor[Session](), "sessions"},
+	{reflect.TypeFor[Burst](), "login_bursts"},
+	{reflect.TypeFor[Problem](), "problems"},
 }
 
 var (
@@ -64,7 +69,8 @@ var (
 func allTables() map[reflect.Type]*table {
 	tablesOnce.Do(func() {
 		tables = map[reflect.Type]*table{}
-		for typ, name := range tableNames {
+		for _, d := range tableDefs {
+			typ, name := d.typ, d.name
 			t := &table{name: name, typ: typ}
 			var defs []string
 			for i := 0; i < typ.NumField(); i++ {
@@ -93,13 +99,7 @@ func allTables() map[reflect.Type]*table {
 				t.indexes = append(t.indexes, fmt.Sprintf("CREATE INDEX %s_key ON %s (%s)", name, name, strings.Join(t.keys, ",")))
 			}
 			tables[typ] = t
-		}
-		for _, name := range TableNames() {
-			for _, t := range tables {
-				if t.name == name {
-					tableList = append(tableList, t)
-				}
-			}
+			tableList = append(tableList, t)
 		}
 	})
 	return tables
@@ -107,9 +107,11 @@ func allTables() map[reflect.Type]*table {
 
 // TableNames lists the record tables of a snapshot in a stable order.
 func TableNames() []string {
-	return []string{"files", "contents", "users", "groups", "sudoers", "ssh_options", "ssh_keys", "jobs",
-		"services", "kernel_modules", "hooks", "packages", "package_files", "processes", "sockets", "mounts",
-		"indicators", "events", "sessions", "login_bursts", "problems"}
+	out := make([]string, len(tableDefs))
+	for i, d := range tableDefs {
+		out[i] = d.name
+	}
+	return out
 }
 
 func tableOf(v any) (*table, reflect.Value, error) {
