@@ -46,28 +46,13 @@ func TestDoNothing(t *testing.T) {
 // info when it is as old as the package database and unchanged since.
 func TestUnownedSeverity(t *testing.T) {
 	install := time.Date(2025, 5, 20, 0, 0, 0, 0, time.UTC).UnixNano()
-	later := install + int64(40*24*time.Hour)
-	mk := func(lists bool, files ...any) *snapshot.Reader {
-		w, err := snapshot.CreateMemory()
-		if err != nil {
-			t.Fatal(err)
-		}
+	later := install + 40*24*hour
+	mk := func(lists bool, recs ...any) *snapshot.Reader {
 		if lists {
-			w.Put(snapshot.File{Path: "/var/lib/dpkg/info/base-files.list", Type: "file", Mtime: install, Ctime: install})
-			w.Put(snapshot.File{Path: "/var/lib/dpkg/info/zlib1g:amd64.list", Type: "file", Mtime: later, Ctime: later})
+			recs = append(recs, snapshot.File{Path: "/var/lib/dpkg/info/base-files.list", Type: "file", Mtime: install, Ctime: install},
+				snapshot.File{Path: "/var/lib/dpkg/info/zlib1g:amd64.list", Type: "file", Mtime: later, Ctime: later})
 		}
-		for _, f := range files {
-			w.Put(f)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		r, err := w.Reader("test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r
+		return memSnap(t, recs)
 	}
 	p := "/usr/sbin/policy-rc.d"
 	tests := []struct {
