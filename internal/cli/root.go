@@ -185,8 +185,23 @@ func versionCmd(g *globals) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(g.stdout, "nowwhat %s\n", version.String())
-			if d := version.Digest(); d != "" && !g.quiet {
-				fmt.Fprintf(g.stdout, "binary sha256 %s\n", d)
+			if g.quiet {
+				return nil
+			}
+			b := version.BuildInfo()
+			switch {
+			case b.Revision == "":
+				fmt.Fprintln(g.stdout, "commit unknown: this binary was built without version control information (go build -buildvcs=false, or outside a git checkout); release binaries carry it")
+			case b.Modified:
+				fmt.Fprintf(g.stdout, "commit %s (%s), MODIFIED: built from a tree with uncommitted changes, so no commit describes it\n", b.Revision, b.Time)
+			default:
+				fmt.Fprintf(g.stdout, "commit %s (%s), tree clean\n", b.Revision, b.Time)
+			}
+			if b.GoVersion != "" {
+				fmt.Fprintf(g.stdout, "built with %s for %s, CGO_ENABLED=%s, trimpath %v\n", b.GoVersion, b.Platform, b.CGO, b.Trimpath)
+			}
+			if d := version.Digest(); d != "" {
+				fmt.Fprintf(g.stdout, "binary sha256 %s (compare with the release's SHA256SUMS)\n", d)
 			}
 			return nil
 		},

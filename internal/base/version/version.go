@@ -46,6 +46,51 @@ func String() string {
 	return Version
 }
 
+// Build is what the Go toolchain recorded in the binary about how it was built.
+type Build struct {
+	Module    string // the module's version: a release tag, a pseudo-version, or "(devel)"
+	Revision  string // VCS commit ("" when the build recorded none)
+	Time      string // the commit's time
+	Modified  bool   // the tree had uncommitted changes when it was built
+	GoVersion string
+	Platform  string // GOOS/GOARCH
+	CGO       string // CGO_ENABLED
+	Trimpath  bool
+}
+
+// BuildInfo reads the build information of the running binary.
+func BuildInfo() Build {
+	var b Build
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return b
+	}
+	b.Module, b.GoVersion = bi.Main.Version, bi.GoVersion
+	var goos, goarch string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			b.Revision = s.Value
+		case "vcs.time":
+			b.Time = s.Value
+		case "vcs.modified":
+			b.Modified = s.Value == "true"
+		case "GOOS":
+			goos = s.Value
+		case "GOARCH":
+			goarch = s.Value
+		case "CGO_ENABLED":
+			b.CGO = s.Value
+		case "-trimpath":
+			b.Trimpath = s.Value == "true"
+		}
+	}
+	if goos != "" {
+		b.Platform = goos + "/" + goarch
+	}
+	return b
+}
+
 var (
 	digestOnce sync.Once
 	digest     string
