@@ -103,7 +103,7 @@ after checking that a new login works.`,
 			var errs []error
 			applied := 0
 			for _, d := range defs {
-				ch := harden.Change{Def: d, Rollback: rollback}
+				ch := harden.Change{Def: d, Rollback: rollback, Folders: harden.UploadFolders(lr)}
 				if noRollback {
 					ch.Rollback = 0
 				}
@@ -117,7 +117,7 @@ after checking that a new login works.`,
 				if out.Applied {
 					applied++
 					if !out.Plan.Expires.IsZero() {
-						if err := g.startHardenWatch(out.ID); err != nil {
+						if err := g.startHardenWatch(out.ID, root); err != nil {
 							errs = append(errs, err)
 						}
 					}
@@ -282,12 +282,12 @@ func (g *globals) printHarden(d *harden.Def, out *contain.Outcome, apply bool) {
 }
 
 // startHardenWatch starts the detached process that rolls an sshd change back at its time.
-func (g *globals) startHardenWatch(id string) error {
+func (g *globals) startHardenWatch(id, root string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("start the rollback timer: %w (undo by hand: nowwhat harden undo --apply)", err)
 	}
-	args := []string{"harden", "rollback-watch", "--id", id, "--quiet"}
+	args := []string{"harden", "rollback-watch", "--id", id, "--root", root, "--quiet"}
 	if g.caseDir != "" {
 		args = append([]string{"--case", g.caseDir}, args...)
 	}
@@ -301,6 +301,6 @@ func (g *globals) startHardenWatch(id string) error {
 		return fmt.Errorf("start the rollback timer: %w (undo by hand: nowwhat harden undo --apply)", err)
 	}
 	c.Process.Release()
-	fmt.Fprintf(g.stdout, "  rollback timer running (pid %d): unless you run nowwhat harden confirm, the sshd change is put back\n\n", c.Process.Pid)
+	fmt.Fprintf(g.stdout, "  rollback timer running (pid %d): unless you run nowwhat harden confirm, the change is put back\n\n", c.Process.Pid)
 	return nil
 }

@@ -2,8 +2,11 @@ package contain
 
 import (
 	"encoding/json"
+	"net/netip"
 	"os"
 	"time"
+
+	"github.com/google/nftables/expr"
 )
 
 // RegisterUndo lets another step keep its actions in a journal of this kind and undo them with
@@ -26,3 +29,16 @@ func EditAccount(env *Env, file, name string, fn func(fields []string) ([]string
 	defer unlock()
 	return editAccountFile(env, file, name, fn)
 }
+
+// NFTAddr matches a packet's source (src) or destination address against a prefix, for other
+// steps' nftables rules (harden's SSH rate limit).
+func NFTAddr(src bool, p netip.Prefix) []expr.Any { return addrMatch(src, p) }
+
+// NFTDport matches a TCP destination port.
+func NFTDport(p uint16) []expr.Any { return tcpPort(true, p) }
+
+// NFTIfname matches the input interface name.
+func NFTIfname(name string) []expr.Any { return ifname(expr.MetaKeyIIFNAME, name) }
+
+// NFTFamily matches IPv4 or IPv6 packets in an inet table.
+func NFTFamily(v6 bool) []expr.Any { return nfproto(v6) }

@@ -6,6 +6,8 @@
 // refused when the operator's own way in would stop working.
 package harden
 
+import "github.com/nowwhat/nowwhat/internal/base/hostfs"
+
 // Def is one hardening change.
 type Def struct {
 	ID    string `json:"id"`
@@ -26,6 +28,21 @@ type Def struct {
 	NotInContainers bool `json:"not_in_containers,omitempty"`
 	// Sysctl values set at once on a live host (and in the file for boot).
 	Sysctl map[string]string `json:"sysctl,omitempty"`
+	// NeedsKey: the change turns passwords off, so the operator must be logged in with a key
+	// sshd keeps accepting (checked before anything is written).
+	NeedsKey bool `json:"needs_key,omitempty"`
+	// Firewall: the change adds nftables rules on the running system (dead-man rollback, the
+	// operator's address exempt).
+	Firewall bool `json:"firewall,omitempty"`
+	// Reload names what makes the running service read the change; harden does not run it.
+	Reload string `json:"reload,omitempty"`
+	// Edit computes the files of a change that depends on the host (the nginx sites that run
+	// PHP in an upload folder, the PHP-FPM pools): whole files, each put back by undo. notes
+	// say what was left alone and why.
+	Edit func(fsys *hostfs.FS, c Change) (files []FileChange, notes []string, err error) `json:"-"`
+	// Verify tells what of an Edit change is not in force on the host (folders: the upload
+	// folders loophole named, checked besides the usual ones).
+	Verify func(fsys *hostfs.FS, folders []string) []string `json:"-"`
 }
 
 // FileChange is one file harden writes.
@@ -41,7 +58,7 @@ var Catalog = []Def{
 	{ID: "ssh-no-password", Title: "sshd: no password logins; root only with a key",
 		Why:   "guessed and leaked passwords are the most common way into servers; keys cannot be guessed",
 		Ref:   "CIS Debian 12 5.1.x (sshd PasswordAuthentication, PermitRootLogin, PermitEmptyPasswords); Lynis SSH-7408",
-		SSHD:  true,
+		SSHD:  true, NeedsKey: true,
 		Files: []FileChange{{Path: "/etc/ssh/sshd_config.d/00-nowwhat-no-password.conf", Content: "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitEmptyPasswords no\nPermitRootLogin prohibit-password\n"}},
 		Check: "sshd's effective configuration (the main file and its Include files, first value wins) has PasswordAuthentication no, KbdInteractiveAuthentication no, PermitRootLogin prohibit-password"},
 	{ID: "ssh-limits", Title: "sshd: fewer tries per connection, shorter login window",
@@ -50,11 +67,26 @@ var Catalog = []Def{
 		SSHD:  true,
 		Files: []FileChange{{Path: "/etc/ssh/sshd_config.d/00-nowwhat-limits.conf", Content: "MaxAuthTries 3\nLoginGraceTime 30\nMaxStartups 10:30:60\n"}},
 		Check: "sshd's effective configuration has MaxAuthTries 3, LoginGraceTime 30, MaxStartups 10:30:60"},
-	{ID: "php-uploads-noexec", Title: "Apache: no PHP in upload folders",
-		Why:   "an uploaded file must never become a program the web server runs",
-		Ref:   "no CIS or Lynis test covers it (OWASP: unrestricted file upload)",
-		Files: []FileChange{{Path: "/etc/apache2/conf-enabled/nowwhat-uploads-noexec.conf", Content: "<DirectoryMatch \"/(wp-content/)?uploads?/\">\n  <FilesMatch \"\\.(php[0-9]?|phtml|phar|pht)$\">\n    Require all denied\n  </FilesMatch>\n  php_admin_flag engine off\n</DirectoryMatch>\n"}},
-		Check: "loophole's Apache check finds PHP turned off in the upload folders (reload Apache to apply it)", Needs: "apache2"},
+	{ID: "ssh-rate-limit", Title: "firewall: slow down password guessing on sshd's ports",
+		Why:      "a guesser opens connection after connection; more than 10 new connections a minute from one address (after a first burst of 20) are dropped, so a guessing run crawls while people and scripts are not bothered",
+		Ref:      "CIS Debian 12 4.x (nftables) covers the firewall, not this limit; Lynis FIRE-4513 (firewall active)",
+		Firewall: true,
+		Files:    []FileChange{{Path: RateFile}},
+		Check:    "nftables has the table inet " + RateTable + " (read back through netlink), and the file for boot is in place"},
+	{ID: "php-uploads-noexec", Title: "web servers: no PHP in upload folders",
+		Why:    "an uploaded file must never become a program the web server runs",
+		Ref:    "no CIS or Lynis test covers it (OWASP: unrestricted file upload)",
+		Edit:   uploadsEdit,
+		Verify: uploadsVerify,
+		Reload: "nginx -t && systemctl reload nginx; apache2ctl configtest && systemctl reload apache2",
+		Check:  "loophole's own reading of the effective nginx configuration (nginx's location choice) and of Apache's finds no upload folder where a .php file is passed to PHP"},
+	{ID: "php-disable-functions", Title: "PHP-FPM pools: no running of programs from PHP",
+		Why:    "a web shell's first move is to run commands (system, exec, proc_open); PHP code serving web pages has no need to, while cron jobs and admin scripts keep them (they run the PHP command line, not the pools)",
+		Ref:    "CIS Debian 12 has no PHP section; Lynis PHP-2320 (dangerous PHP functions)",
+		Edit:   poolsEdit,
+		Verify: poolsVerify,
+		Reload: "systemctl reload phpX.Y-fpm (each version named in the plan)",
+		Check:  "every PHP-FPM pool file has php_admin_value[disable_functions] with exec, passthru, shell_exec, system, proc_open, popen and pcntl_exec"},
 	{ID: "unattended-upgrades", Title: "security updates installed every day by themselves",
 		Why:   "most break-ins use flaws fixed months before; a server that updates itself closes them in a day",
 		Ref:   "CIS Debian 12 1.9 (updates); Lynis PKGS-7392",

@@ -46,6 +46,13 @@ type Change struct {
 	// Live forces the live-host behaviour (reloading sshd, /proc/sys) on a root other than "/"
 	// (tests run a real sshd on a fixture root).
 	Live bool
+	// NetNS is a network namespace's fd for the firewall change (tests); 0: this process's.
+	NetNS int
+	// Folders are the upload folders loophole named (php-uploads-noexec closes them besides
+	// the usual ones).
+	Folders []string
+	// RateOverride replaces DefaultRate for ssh-rate-limit (tests).
+	RateOverride Rate
 }
 
 // Undo is what undoing a change needs: each file as it was.
@@ -54,6 +61,11 @@ type Undo struct {
 	Files   []FileBefore      `json:"files"`
 	SSHDPid string            `json:"sshd_pid_file,omitempty"`
 	Sysctl  map[string]string `json:"sysctl,omitempty"` // the live values before
+	Table   string            `json:"nft_table,omitempty"` // the nftables table the change added
+	NetNS   bool              `json:"netns,omitempty"`     // added in another network namespace (tests)
+
+	write []FileChange // what Apply writes (the journal keeps the plan's text instead)
+	spec  rateSpec     // the firewall rules Apply adds
 }
 
 // FileBefore is a file as it was before the change.
@@ -98,6 +110,18 @@ func InContainer(fsys *hostfs.FS) bool {
 	return err == nil && len(strings.TrimSpace(string(data))) > 0
 }
 
+// files are the exact files the change writes, with their whole new content.
+func (c Change) files(fsys *hostfs.FS) ([]FileChange, []string, error) {
+	if c.Def.Edit != nil {
+		return c.Def.Edit(fsys, c)
+	}
+	var out []FileChange
+	for _, f := range c.Def.Files {
+		out = append(out, FileChange{Path: f.Path, Content: c.content(f)})
+	}
+	return out, nil, nil
+}
+
 // Prepare says what the change would write, or that it is in place already, or why it is
 // refused. It changes nothing.
 func (c Change) Prepare(env *contain.Env) (*contain.Plan, error) {
@@ -110,33 +134,35 @@ func (c Change) Prepare(env *contain.Env) (*contain.Plan, error) {
 			return nil, err
 		}
 	}
-	p := &contain.Plan{}
-	u := Undo{ID: d.ID}
-	same := true
-	for _, f := range d.Files {
-		want := c.content(f)
-		old, err := env.FS.ReadFile(f.Path, 1<<20)
-		fb := FileBefore{Path: f.Path}
-		switch {
-		case err == nil:
-			fb.Existed, fb.Data = true, base64.StdEncoding.EncodeToString(old)
-			if st, err := env.FS.Stat(f.Path); err == nil {
-				fb.Mode = uint32(st.Mode.Perm())
-			}
-			if string(old) != want {
-				same = false
-				p.What = append(p.What, "replace "+f.Path+" (kept in the journal for undo) with:")
-			}
-		case hostfs.IsNotExist(err):
-			same = false
-			p.What = append(p.What, "write "+f.Path+":")
-		default:
-			return nil, fmt.Errorf("%s: %w", f.Path, err)
+	if d.Firewall {
+		return c.prepareFirewall(env)
+	}
+	files, notes, err := c.files(env.FS)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		if len(notes) == 0 {
+			notes = []string{"nothing to change on this host"}
 		}
-		if !same {
-			for _, l := range strings.Split(strings.TrimRight(want, "\n"), "\n") {
-				p.What = append(p.What, "  "+l)
+		return &contain.Plan{Noop: d.ID + ": " + strings.Join(notes, "; ")}, nil
+	}
+	p := &contain.Plan{Warn: notes}
+	u := Undo{ID: d.ID, write: files}
+	same := true
+	for _, f := range files {
+		fb, changed, err := before(env.FS, f)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			same = false
+			verb := "write " + f.Path + ":"
+			if fb.Existed {
+				verb = "replace " + f.Path + " (kept in the journal for undo) with:"
 			}
+			p.What = append(p.What, verb)
+			p.What = append(p.What, diffLines(fb, f.Content)...)
 		}
 		u.Files = append(u.Files, fb)
 	}
@@ -161,23 +187,22 @@ func (c Change) Prepare(env *contain.Env) (*contain.Plan, error) {
 		return &contain.Plan{Noop: d.ID + " is in place already"}, nil
 	}
 	if d.SSHD {
-		if err := c.sshdSafe(env); err != nil {
+		warn, err := c.sshdSafe(env)
+		if err != nil {
 			return nil, err
 		}
+		p.Warn = append(p.Warn, warn...)
 		if c.live(env) {
 			u.SSHDPid = c.pidFile()
 			p.What = append(p.What, "reload sshd (SIGHUP to the pid in "+u.SSHDPid+"): open sessions stay")
 		}
-		if c.Rollback > 0 {
-			p.Expires = time.Now().Add(c.Rollback)
-			p.What = append(p.What, fmt.Sprintf("roll it back by itself at %s (in %s) unless you run: nowwhat harden confirm (after checking a new login works)",
-				p.Expires.UTC().Format("15:04:05 UTC"), c.Rollback))
-		} else {
-			p.Warn = append(p.Warn, "--no-rollback: a mistake is not undone by itself; keep a console at hand")
-		}
+		c.rollbackPlan(p)
+	}
+	if d.Reload != "" {
+		p.What = append(p.What, "then reload the service yourself (harden does not): "+reloadFor(d, files))
 	}
 	p.Undo = u
-	p.UndoHow = "put back " + strings.Join(paths(d.Files), ", ") + " as they were"
+	p.UndoHow = "put back " + strings.Join(pathsOf(files), ", ") + " as they were"
 	if len(d.Sysctl) > 0 && c.live(env) {
 		p.UndoHow += ", and the kernel settings' former values"
 	}
@@ -187,7 +212,70 @@ func (c Change) Prepare(env *contain.Env) (*contain.Plan, error) {
 	return p, nil
 }
 
-func paths(fs []FileChange) []string {
+// rollbackPlan sets the dead-man rollback of an sshd or firewall change.
+func (c Change) rollbackPlan(p *contain.Plan) {
+	if c.Rollback > 0 {
+		p.Expires = time.Now().Add(c.Rollback)
+		p.What = append(p.What, fmt.Sprintf("roll it back by itself at %s (in %s) unless you run: nowwhat harden confirm (after checking a new login works)",
+			p.Expires.UTC().Format("15:04:05 UTC"), c.Rollback))
+	} else {
+		p.Warn = append(p.Warn, "--no-rollback: a mistake is not undone by itself; keep a console at hand")
+	}
+}
+
+// before reads a file as it is now, for undo, and tells whether the change alters it.
+func before(fsys *hostfs.FS, f FileChange) (FileBefore, bool, error) {
+	fb := FileBefore{Path: f.Path}
+	old, err := fsys.ReadFile(f.Path, 1<<20)
+	switch {
+	case err == nil:
+		fb.Existed, fb.Data = true, base64.StdEncoding.EncodeToString(old)
+		if st, err := fsys.Stat(f.Path); err == nil {
+			fb.Mode = st.Perm()
+		}
+		return fb, string(old) != f.Content, nil
+	case hostfs.IsNotExist(err):
+		return fb, true, nil
+	default:
+		return fb, false, fmt.Errorf("%s: %w", f.Path, err)
+	}
+}
+
+// diffLines shows a new file whole, or, for an edit of an existing one, the lines it adds
+// and removes.
+func diffLines(fb FileBefore, want string) []string {
+	var out []string
+	if !fb.Existed {
+		for _, l := range strings.Split(strings.TrimRight(want, "\n"), "\n") {
+			out = append(out, "  "+l)
+		}
+		return out
+	}
+	old, _ := base64.StdEncoding.DecodeString(fb.Data)
+	was := map[string]int{}
+	for _, l := range strings.Split(string(old), "\n") {
+		was[l]++
+	}
+	now := map[string]int{}
+	for _, l := range strings.Split(want, "\n") {
+		now[l]++
+	}
+	for _, l := range strings.Split(string(old), "\n") {
+		if now[l] == 0 && strings.TrimSpace(l) != "" {
+			out = append(out, "  - "+l)
+		}
+	}
+	for _, l := range strings.Split(want, "\n") {
+		if was[l] == 0 {
+			out = append(out, "  + "+l)
+		} else {
+			was[l]--
+		}
+	}
+	return out
+}
+
+func pathsOf(fs []FileChange) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Path)
@@ -216,66 +304,29 @@ func installed(fsys *hostfs.FS, name string) bool {
 	return false
 }
 
-// sshdSafe refuses an sshd change that would lock the operator out: logged in over SSH, the
-// operator must have a key sshd accepts for their account.
-func (c Change) sshdSafe(env *contain.Env) error {
-	op := env.Operator
-	if !env.Live || !op.SSH {
-		return nil
-	}
-	if op.User == "" {
-		return refusef("you are logged in over SSH but your account could not be told (no SUDO_USER or USER): passwords would be turned off without knowing your key works")
-	}
-	keys := accountKeys(env.FS, op.User)
-	if keys == 0 {
-		return refusef("you (%s) are logged in over SSH and have no key in the authorized_keys files sshd reads for you: with passwords off you could not log in again. Add your key (ssh-copy-id) and try again", op.User)
-	}
-	return nil
-}
-
 func refusef(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", contain.ErrRefused, fmt.Sprintf(format, a...))
-}
-
-// accountKeys counts the keys in the authorized_keys files sshd reads for a user.
-func accountKeys(fsys *hostfs.FS, user string) int {
-	home := ""
-	if data, err := fsys.ReadFile(catalog.Path("passwd"), 16<<20); err == nil {
-		for _, l := range strings.Split(string(data), "\n") {
-			f := strings.Split(l, ":")
-			if len(f) >= 7 && f[0] == user {
-				home = f[5]
-			}
-		}
-	}
-	cfg, _ := sshd.LoadConfig(context.Background(), fsys, sshd.MainConfig)
-	files, _ := cfg.Get("AuthorizedKeysFile")
-	n := 0
-	for _, f := range files {
-		f = strings.ReplaceAll(strings.ReplaceAll(f, "%u", user), "%h", home)
-		if !strings.HasPrefix(f, "/") {
-			f = path.Join(home, f)
-		}
-		data, err := fsys.ReadFile(f, 4<<20)
-		if err != nil {
-			continue
-		}
-		ks, _ := sshd.ParseAuthorizedKeys(data)
-		n += len(ks)
-	}
-	return n
 }
 
 // Apply writes the files, sets the kernel values, reloads sshd, and checks the result; on a
 // failure it puts back what it changed.
 func (c Change) Apply(env *contain.Env, p *contain.Plan) error {
 	u := p.Undo.(Undo)
-	for _, f := range c.Def.Files {
+	if c.Def.Firewall {
+		return c.applyFirewall(env, u)
+	}
+	for _, f := range u.write {
 		if err := mkdirs(env, path.Dir(f.Path)); err != nil {
 			restore(env, u)
 			return err
 		}
-		if err := contain.WriteFile(env, f.Path, []byte(c.content(f)), 0o644, 0, 0); err != nil {
+		mode := os.FileMode(0o644)
+		for _, fb := range u.Files {
+			if fb.Path == f.Path && fb.Existed && fb.Mode != 0 {
+				mode = os.FileMode(fb.Mode)
+			}
+		}
+		if err := contain.WriteFile(env, f.Path, []byte(f.Content), mode, 0, 0); err != nil {
 			restore(env, u)
 			return fmt.Errorf("write %s: %w (what was written is put back)", f.Path, err)
 		}
@@ -287,7 +338,7 @@ func (c Change) Apply(env *contain.Env, p *contain.Plan) error {
 			}
 		}
 	}
-	if problems := Check(env.FS, c.Def); len(problems) > 0 {
+	if problems := CheckFolders(env.FS, c.Def, c.Folders); len(problems) > 0 {
 		restore(env, u)
 		return fmt.Errorf("%s written but not in force: %s (put back as it was)", c.Def.ID, strings.Join(problems, "; "))
 	}
@@ -361,6 +412,11 @@ func undo(env *contain.Env, raw json.RawMessage) error {
 	if err := restore(env, u); err != nil {
 		return err
 	}
+	if u.Table != "" {
+		if err := deleteTable(env.NetNS, u.Table); err != nil {
+			return fmt.Errorf("the file is put back, but the nftables table %s was not removed: %w (remove it: nft delete table inet %s)", u.Table, err, u.Table)
+		}
+	}
 	if u.SSHDPid != "" {
 		if err := hupSSHD(env, u.SSHDPid); err != nil {
 			return fmt.Errorf("files put back, but sshd was not reloaded: %w (reload it: systemctl reload ssh)", err)
@@ -369,8 +425,15 @@ func undo(env *contain.Env, raw json.RawMessage) error {
 	return nil
 }
 
-// Check tells what of a change is not in force on the root ("" problems: it is).
-func Check(fsys *hostfs.FS, d *Def) []string {
+// Check tells what of a change is not in force on the root (no problems: it is). For the
+// firewall change it checks the file for boot; FirewallInForce reads the running rules.
+func Check(fsys *hostfs.FS, d *Def) []string { return CheckFolders(fsys, d, nil) }
+
+// CheckFolders is Check, with the upload folders loophole named checked too.
+func CheckFolders(fsys *hostfs.FS, d *Def, folders []string) []string {
+	if d.Verify != nil {
+		return d.Verify(fsys, folders)
+	}
 	var problems []string
 	if d.SSHD {
 		cfg, probs := sshd.LoadConfig(context.Background(), fsys, sshd.MainConfig)

@@ -98,3 +98,18 @@ func Plan(rep *loophole.Report) []*Def {
 	}
 	return out
 }
+
+// UploadFolders are the upload folders loophole named as holes (php-uploads-noexec closes
+// them besides the usual ones).
+func UploadFolders(rep *loophole.Report) []string {
+	if rep == nil {
+		return nil
+	}
+	var out []string
+	for _, h := range rep.Holes {
+		if h.ID == "web-upload-php" && h.Subject != "" {
+			out = append(out, h.Subject)
+		}
+	}
+	return out
+}

@@ -105,37 +105,7 @@ func configured(fsys *hostfs.FS, sshCfg *sshd.Config) ([]Listener, []string) {
 	var out []Listener
 	var problems []string
 	if sshCfg != nil && sshCfg.Found {
-		ports := []int{}
-		pd := ""
-		for _, d := range sshCfg.Directives {
-			if d.Match == "" && d.Key == "Port" && len(d.Args) > 0 {
-				if p, err := strconv.Atoi(d.Args[0]); err == nil {
-					ports = append(ports, p)
-					pd = fmt.Sprintf("%s:%d", d.File, d.Line)
-				}
-			}
-		}
-		if len(ports) == 0 {
-			ports, pd = []int{22}, sshd.MainConfig+" (default Port 22)"
-		}
-		addrs := []string{}
-		for _, d := range sshCfg.Directives {
-			if d.Match == "" && d.Key == "ListenAddress" && len(d.Args) > 0 {
-				addrs = append(addrs, d.Args[0])
-			}
-		}
-		if len(addrs) == 0 {
-			addrs = []string{"0.0.0.0", "::"}
-		}
-		for _, a := range addrs {
-			for _, p := range ports {
-				host := a
-				if h, port, ok := cutPort(a); ok {
-					host, p = h, port
-				}
-				out = append(out, Listener{Service: "sshd", Address: host, Port: p, Public: public(host), Source: pd})
-			}
-		}
+		out = append(out, sshdListeners(sshCfg)...)
 	}
 	nginx, np := LoadNginx(fsys)
 	problems = append(problems, np...)
@@ -255,7 +225,11 @@ func cutPort(s string) (string, int, bool) {
 	if err != nil {
 		return "", 0, false
 	}
-	host := strings.Trim(s[:i], "[]")
+	host := s[:i]
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		return "", 0, false // an IPv6 address without a port ("::1")
+	}
+	host = strings.Trim(host, "[]")
 	if host == "*" || host == "" {
 		host = "0.0.0.0"
 	}
@@ -275,4 +249,61 @@ func eachLine(fsys *hostfs.FS, name string, fn func(n int, fields []string)) {
 		}
 		fn(i+1, strings.Fields(l))
 	}
+}
+
+// sshdListeners are the addresses and ports sshd listens on per its configuration.
+func sshdListeners(sshCfg *sshd.Config) []Listener {
+	var out []Listener
+	ports := []int{}
+	pd := ""
+	for _, d := range sshCfg.Directives {
+		if d.Match == "" && d.Key == "Port" && len(d.Args) > 0 {
+			if p, err := strconv.Atoi(d.Args[0]); err == nil {
+				ports = append(ports, p)
+				pd = fmt.Sprintf("%s:%d", d.File, d.Line)
+			}
+		}
+	}
+	if len(ports) == 0 {
+		ports, pd = []int{22}, sshd.MainConfig+" (default Port 22)"
+	}
+	addrs := []string{}
+	for _, d := range sshCfg.Directives {
+		if d.Match == "" && d.Key == "ListenAddress" && len(d.Args) > 0 {
+			addrs = append(addrs, d.Args[0])
+		}
+	}
+	if len(addrs) == 0 {
+		addrs = []string{"0.0.0.0", "::"}
+	}
+	for _, a := range addrs {
+		for _, p := range ports {
+			host := a
+			if h, port, ok := cutPort(a); ok {
+				host, p = h, port
+			}
+			out = append(out, Listener{Service: "sshd", Address: host, Port: p, Public: public(host), Source: pd})
+		}
+	}
+	return out
+}
+
+// SSHDPorts are the TCP ports sshd listens on per its configuration (its Port lines and the
+// ports of its ListenAddress lines), 22 when none is set.
+func SSHDPorts(cfg *sshd.Config) []int {
+	seen := map[int]bool{}
+	var out []int
+	if cfg != nil {
+		for _, l := range sshdListeners(cfg) {
+			if !seen[l.Port] {
+				seen[l.Port] = true
+				out = append(out, l.Port)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = []int{22}
+	}
+	sort.Ints(out)
+	return out
 }

@@ -246,9 +246,6 @@ func (l *looker) sshHole() {
 	for _, u := range e.Users {
 		ev = append(ev, l.account(u)...)
 	}
-	if root == "yes" {
-		h.Fixes = append(h.Fixes, "ssh-no-root-password")
-	}
 	h.Evidence = ev
 	l.rep.Holes = append(l.rep.Holes, h)
 }

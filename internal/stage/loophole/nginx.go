@@ -16,6 +16,9 @@ type Block struct {
 	File     string
 	Line     int
 	Children []*Block
+	// Start is the byte offset of the directive in its file; Open, for a block, the offset
+	// just after its "{" (where harden inserts a directive at the block's start).
+	Start, Open int
 }
 
 // nginx limits.
@@ -30,14 +33,14 @@ func ParseNginx(data []byte, file string) []*Block {
 	var root Block
 	stack := []*Block{&root}
 	var words []string
-	var wordLine int
+	var wordLine, wordStart int
 	line := 1
 	cur := func() *Block { return stack[len(stack)-1] }
 	emit := func(open bool) *Block {
 		if len(words) == 0 {
 			return nil
 		}
-		b := &Block{Name: words[0], Args: append([]string{}, words[1:]...), File: file, Line: wordLine}
+		b := &Block{Name: words[0], Args: append([]string{}, words[1:]...), File: file, Line: wordLine, Start: wordStart}
 		cur().Children = append(cur().Children, b)
 		words = words[:0]
 		return b
@@ -58,6 +61,7 @@ func ParseNginx(data []byte, file string) []*Block {
 			emit(false)
 		case c == '{':
 			if b := emit(true); b != nil && len(stack) < 64 {
+				b.Open = i + 1
 				stack = append(stack, b)
 			}
 		case c == '}':
@@ -74,7 +78,7 @@ func ParseNginx(data []byte, file string) []*Block {
 				j++
 			}
 			if len(words) == 0 {
-				wordLine = line
+				wordLine, wordStart = line, i
 			}
 			words = append(words, s[i+1:min(j, len(s))])
 			line += strings.Count(s[i:min(j, len(s))], "\n")
@@ -85,7 +89,7 @@ func ParseNginx(data []byte, file string) []*Block {
 				j++
 			}
 			if len(words) == 0 {
-				wordLine = line
+				wordLine, wordStart = line, i
 			}
 			words = append(words, s[i:j])
 			i = j - 1
@@ -139,6 +143,9 @@ func expand(bs []*Block, include func(string) []*Block) []*Block {
 	return out
 }
 
+// Each calls fn for every block named name, at any depth.
+func Each(bs []*Block, name string, fn func(*Block)) { each(bs, name, fn) }
+
 // each calls fn for every block named name, at any depth.
 func each(bs []*Block, name string, fn func(*Block)) {
 	for _, b := range bs {
@@ -148,6 +155,9 @@ func each(bs []*Block, name string, fn func(*Block)) {
 		each(b.Children, name, fn)
 	}
 }
+
+// Child is a block's first directive named name, or nil.
+func Child(b *Block, name string) *Block { return child(b, name) }
 
 func child(b *Block, name string) *Block {
 	for _, c := range b.Children {

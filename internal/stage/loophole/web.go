@@ -27,23 +27,36 @@ func NginxPHP(conf []*Block, folder string) *PHPExec {
 		if out != nil && out.Executes {
 			return
 		}
-		root := ""
-		if r := child(srv, "root"); r != nil && len(r.Args) > 0 {
-			root = hostfs.Clean(r.Args[0])
+		if res := NginxServerPHP(srv, folder); res != nil {
+			out = res
 		}
-		if root == "" || !hostfs.HasPrefix(folder, root) {
-			return
-		}
-		uri := strings.TrimPrefix(folder, root) + "/nowwhat-probe.php"
-		if !strings.HasPrefix(uri, "/") {
-			uri = "/" + uri
-		}
-		res := &PHPExec{Server: "nginx", Folder: folder, URI: uri}
-		res.Executes, res.Evidence = nginxLocation(srv, uri)
-		res.Evidence = append([]string{where(srv) + ": server with root " + root}, res.Evidence...)
-		out = res
 	})
 	return out
+}
+
+// NginxRoot is a server block's document root ("" when it sets none).
+func NginxRoot(srv *Block) string {
+	if r := child(srv, "root"); r != nil && len(r.Args) > 0 {
+		return hostfs.Clean(r.Args[0])
+	}
+	return ""
+}
+
+// NginxServerPHP tells whether one server block would hand a .php file in folder to PHP; nil
+// when the folder is not under the server's root.
+func NginxServerPHP(srv *Block, folder string) *PHPExec {
+	root := NginxRoot(srv)
+	if root == "" || !hostfs.HasPrefix(folder, root) {
+		return nil
+	}
+	uri := strings.TrimPrefix(folder, root) + "/nowwhat-probe.php"
+	if !strings.HasPrefix(uri, "/") {
+		uri = "/" + uri
+	}
+	res := &PHPExec{Server: "nginx", Folder: folder, URI: uri}
+	res.Executes, res.Evidence = nginxLocation(srv, uri)
+	res.Evidence = append([]string{where(srv) + ": server with root " + root}, res.Evidence...)
+	return res
 }
 
 func where(b *Block) string { return b.File + ":" + itoa(b.Line) }
@@ -90,6 +103,18 @@ func verdict(loc *Block, how string) (bool, []string) {
 	return false, []string{where(loc) + ": location " + strings.Join(loc.Args, " ") + " " + how + " serves it as a file, not through PHP"}
 }
 
+func hasLocations(b *Block) bool { return child(b, "location") != nil }
+
+// nestedLocation applies nginx's choice among a location's nested locations; ok is false when
+// none of them matches the URI (the outer location then applies).
+func nestedLocation(loc *Block, uri string) (bool, []string, bool) {
+	ex, ev := nginxLocation(loc, uri)
+	if len(ev) == 1 && strings.HasPrefix(ev[0], "no location") {
+		return false, nil, false
+	}
+	return ex, append([]string{where(loc) + ": inside location " + strings.Join(loc.Args, " ")}, ev...), true
+}
+
 func nginxLocation(srv *Block, uri string) (bool, []string) {
 	var longest *Block
 	longestLen := -1
@@ -115,6 +140,13 @@ func nginxLocation(srv *Block, uri string) (bool, []string) {
 			if strings.HasPrefix(uri, a[0]) && len(a[0]) > longestLen {
 				longest, longestLen = loc, len(a[0])
 			}
+		}
+	}
+	// A prefix location's own nested locations are searched before the regular expressions
+	// around it (nginx's find_location recursion).
+	if longest != nil && hasLocations(longest) {
+		if ex, ev, ok := nestedLocation(longest, uri); ok {
+			return ex, ev
 		}
 	}
 	if longest != nil && longest.Args[0] == "^~" {
@@ -164,8 +196,8 @@ func ApachePHP(fsys *hostfs.FS, folder string) *PHPExec {
 			continue
 		}
 		for _, d := range directoryBlocks(string(data)) {
-			if hostfs.HasPrefix(folder, hostfs.Clean(d.dir)) && phpOff(d.body) {
-				res.Evidence = append(res.Evidence, f+": <Directory "+d.dir+"> turns PHP off or refuses .php files")
+			if d.covers(folder) && phpOff(d.body) {
+				res.Evidence = append(res.Evidence, f+": <"+d.kind+" "+d.dir+"> turns PHP off or refuses .php files")
 				return res
 			}
 		}
@@ -184,16 +216,26 @@ func ApachePHP(fsys *hostfs.FS, folder string) *PHPExec {
 }
 
 var (
-	directoryRe = regexp.MustCompile(`(?is)<Directory\s+"?([^">\s]+)"?\s*>(.*?)</Directory>`)
+	directoryRe = regexp.MustCompile(`(?is)<(Directory|DirectoryMatch)\s+"?([^">\s]+)"?\s*>(.*?)</(?:Directory|DirectoryMatch)>`)
 	phpOffRe    = regexp.MustCompile(`(?i)(php_(admin_)?flag\s+engine\s+off|RemoveHandler\s+[^\n]*\.php|SetHandler\s+none|<FilesMatch[^>]*ph[^>]*>\s*(Require\s+all\s+denied|Deny\s+from\s+all))`)
 )
 
-type dirBlock struct{ dir, body string }
+type dirBlock struct{ kind, dir, body string }
+
+// covers tells whether the block applies to a folder: a <Directory> to the folders under it,
+// a <DirectoryMatch> to the folders (with a trailing "/") its regular expression matches.
+func (d dirBlock) covers(folder string) bool {
+	if strings.EqualFold(d.kind, "DirectoryMatch") {
+		re, err := regexp.Compile(d.dir)
+		return err == nil && re.MatchString(folder+"/")
+	}
+	return hostfs.HasPrefix(folder, hostfs.Clean(d.dir))
+}
 
 func directoryBlocks(s string) []dirBlock {
 	var out []dirBlock
 	for _, m := range directoryRe.FindAllStringSubmatch(s, 1000) {
-		out = append(out, dirBlock{m[1], m[2]})
+		out = append(out, dirBlock{m[1], m[2], m[3]})
 	}
 	return out
 }
