@@ -21,8 +21,8 @@ import (
 // connection contain's operator detection found (their address and port).
 type Login struct {
 	User    string `json:"user"`
-	Method  string `json:"method"`          // publickey, password, keyboard-interactive, ...
-	Key     string `json:"key,omitempty"`   // the key's fingerprint, for publickey
+	Method  string `json:"method"`        // publickey, password, keyboard-interactive, ...
+	Key     string `json:"key,omitempty"` // the key's fingerprint, for publickey
 	KeyType string `json:"key_type,omitempty"`
 	Where   string `json:"where"` // FILE:LINE of the accept line
 }

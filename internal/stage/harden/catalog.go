@@ -56,9 +56,9 @@ const header = "# Written by nowwhat harden (%s). Undo: nowwhat harden undo --ap
 // Catalog is every change harden knows, the ones tied to holes first.
 var Catalog = []Def{
 	{ID: "ssh-no-password", Title: "sshd: no password logins; root only with a key",
-		Why:   "guessed and leaked passwords are the most common way into servers; keys cannot be guessed",
-		Ref:   "CIS Debian 12 5.1.x (sshd PasswordAuthentication, PermitRootLogin, PermitEmptyPasswords); Lynis SSH-7408",
-		SSHD:  true, NeedsKey: true,
+		Why:  "guessed and leaked passwords are the most common way into servers; keys cannot be guessed",
+		Ref:  "CIS Debian 12 5.1.x (sshd PasswordAuthentication, PermitRootLogin, PermitEmptyPasswords); Lynis SSH-7408",
+		SSHD: true, NeedsKey: true,
 		Files: []FileChange{{Path: "/etc/ssh/sshd_config.d/00-nowwhat-no-password.conf", Content: "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitEmptyPasswords no\nPermitRootLogin prohibit-password\n"}},
 		Check: "sshd's effective configuration (the main file and its Include files, first value wins) has PasswordAuthentication no, KbdInteractiveAuthentication no, PermitRootLogin prohibit-password"},
 	{ID: "ssh-limits", Title: "sshd: fewer tries per connection, shorter login window",

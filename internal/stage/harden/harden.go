@@ -60,7 +60,7 @@ type Undo struct {
 	ID      string            `json:"id"`
 	Files   []FileBefore      `json:"files"`
 	SSHDPid string            `json:"sshd_pid_file,omitempty"`
-	Sysctl  map[string]string `json:"sysctl,omitempty"` // the live values before
+	Sysctl  map[string]string `json:"sysctl,omitempty"`    // the live values before
 	Table   string            `json:"nft_table,omitempty"` // the nftables table the change added
 	NetNS   bool              `json:"netns,omitempty"`     // added in another network namespace (tests)
 

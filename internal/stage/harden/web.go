@@ -24,7 +24,9 @@ const phpExt = `\.(php[0-9]?|phtml|phar|pht|phps)(/|$)`
 // apacheConf is the Apache change: PHP off, .php files refused, in every uploads folder.
 const apacheConf = "<DirectoryMatch \"/(wp-content/)?uploads?/\">\n  <FilesMatch \"\\.(php[0-9]?|phtml|phar|pht|phps)$\">\n    Require all denied\n  </FilesMatch>\n  php_admin_flag engine off\n</DirectoryMatch>\n"
 
-func apacheConfPath() string { return catalog.Dir("apache2") + "conf-enabled/nowwhat-uploads-noexec.conf" }
+func apacheConfPath() string {
+	return catalog.Dir("apache2") + "conf-enabled/nowwhat-uploads-noexec.conf"
+}
 
 // uploadFolders are the upload folders that exist under a document root, and the folders
 // loophole named under it.
