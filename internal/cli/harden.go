@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 	"github.com/nowwhat/nowwhat/internal/stage/contain"
 	"github.com/nowwhat/nowwhat/internal/stage/harden"
 	"github.com/nowwhat/nowwhat/internal/stage/loophole"
@@ -51,12 +52,20 @@ func hardenCmd(g *globals) *cobra.Command {
 is checked and how it is undone. Nothing changes without --apply.
 
 Applied changes are journaled in the case's hardening.jsonl (intent before, outcome after) and
-undone with nowwhat harden undo. A change to sshd is refused if you are logged in over SSH
-without a key sshd accepts for you, is checked against sshd's effective configuration, reloads
-sshd, and rolls back by itself after --rollback-after unless you run nowwhat harden confirm
-after checking that a new login works.`,
+undone with nowwhat harden undo. Changes to sshd and the firewall roll back by themselves after
+--rollback-after unless you run nowwhat harden confirm after checking that a new login works.
+Before passwords are turned off, your own login is looked up in the host's logs (by your SSH
+connection's address and port): a password login, or a key sshd would no longer take from your
+address, is refused with the reason. The SSH rate limit (nftables, through netlink) exempts your
+address, and is refused when you are on SSH but your address cannot be told. Web server and
+PHP-FPM changes name the reload that applies them; harden does not run it.
+
+Changes: ssh-no-password, ssh-limits, ssh-rate-limit, php-uploads-noexec (nginx and Apache),
+php-disable-functions (PHP-FPM pools), unattended-upgrades, sysctl-baseline, auditd-rules,
+log-retention. harden status says which holes are closed (what verify reads).`,
 		Example: `  sudo nowwhat --case /cases/web1 harden                 # the plan
   sudo nowwhat --case /cases/web1 harden --only ssh-no-password --apply
+  sudo nowwhat --case /cases/web1 harden --only ssh-rate-limit --apply --rollback-after 10m
   sudo nowwhat --case /cases/web1 harden confirm
   sudo nowwhat --case /cases/web1 harden status
   sudo nowwhat --case /cases/web1 harden undo --apply`,
@@ -99,6 +108,18 @@ after checking that a new login works.`,
 					}
 				}
 				defs = sel
+			} else if env.Root != "/" {
+				// The firewall change acts on the running system: on a mounted root it is left
+				// out of the plan (asked for by name, it is refused with the reason).
+				var kept []*harden.Def
+				for _, d := range defs {
+					if d.Firewall {
+						fmt.Fprintf(g.stdout, "LEFT OUT: %s: it changes the running firewall, and %s is a mounted root (run harden on the host itself)\n\n", d.ID, textsafe.Escape(env.Root))
+						continue
+					}
+					kept = append(kept, d)
+				}
+				defs = kept
 			}
 			var errs []error
 			applied := 0
@@ -133,8 +154,8 @@ after checking that a new login works.`,
 	cmd.PersistentFlags().StringVar(&root, "root", "/", "root of the host: / for this host, or a mounted disk")
 	cmd.PersistentFlags().BoolVar(&apply, "apply", false, "carry the plan out (without it nothing changes)")
 	cmd.Flags().StringArrayVar(&only, "only", nil, "only these change ids (repeatable or comma separated)")
-	cmd.Flags().DurationVar(&rollback, "rollback-after", harden.DefaultRollback, "sshd changes roll back after this long unless confirmed")
-	cmd.Flags().BoolVar(&noRollback, "no-rollback", false, "no automatic rollback of sshd changes")
+	cmd.Flags().DurationVar(&rollback, "rollback-after", harden.DefaultRollback, "sshd and firewall changes roll back after this long unless confirmed")
+	cmd.Flags().BoolVar(&noRollback, "no-rollback", false, "no automatic rollback of sshd and firewall changes")
 
 	confirm := &cobra.Command{Use: "confirm", Short: "Keep the sshd changes: cancel their automatic rollback", Args: cobra.NoArgs,
 		Example: "  sudo nowwhat harden confirm",
@@ -206,9 +227,12 @@ after checking that a new login works.`,
 				if err == nil && j.c != nil {
 					var r loophole.Report
 					if _, err := j.c.LatestResult("loophole", &r); err == nil {
-						st, _ := harden.Status(&r, env.Journal)
+						st, err := harden.CheckHoles(&r, env.Journal, env.FS, 0)
+						if err != nil {
+							return err
+						}
 						for _, s := range st {
-							fmt.Fprintf(g.stdout, "HOLE %s: closed=%v %s\n", s.Hole, s.Closed, s.By)
+							fmt.Fprintln(g.stdout, holeLine(s))
 						}
 					}
 				}
@@ -303,4 +327,23 @@ func (g *globals) startHardenWatch(id, root string) error {
 	c.Process.Release()
 	fmt.Fprintf(g.stdout, "  rollback timer running (pid %d): unless you run nowwhat harden confirm, the change is put back\n\n", c.Process.Pid)
 	return nil
+}
+
+// holeLine says in one line whether a hole is closed, and what closes it if not.
+func holeLine(s harden.HoleState) string {
+	name := textsafe.Escape(s.Hole)
+	if s.Used {
+		name += " (the way in)"
+	}
+	switch {
+	case s.Closed:
+		return "HOLE " + name + ": CLOSED by " + textsafe.Escape(s.By)
+	case len(s.Problems) > 0:
+		return "HOLE " + name + ": OPEN: " + s.Fix + " is journaled but not on the host: " + textsafe.Escape(strings.Join(s.Problems, "; "))
+	case harden.Manual(s.Fix):
+		return "HOLE " + name + ": OPEN: done by hand (" + s.Fix + "); nowwhat loophole no longer naming it shows it done, or record why it stays: nowwhat harden waive"
+	case s.Fix != "":
+		return "HOLE " + name + ": OPEN: close it with nowwhat harden --only " + s.Fix + " --apply (and harden confirm)"
+	}
+	return "HOLE " + name + ": OPEN"
 }

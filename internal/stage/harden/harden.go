@@ -445,14 +445,14 @@ func CheckFolders(fsys *hostfs.FS, d *Def, folders []string) []string {
 				k, v, _ := strings.Cut(l, " ")
 				got, _ := cfg.Get(k)
 				if strings.Join(got, " ") != v {
-					src := "default"
+					src := "sshd's default: no file sets it"
 					for _, dd := range cfg.Directives {
 						if dd.Match == "" && strings.EqualFold(dd.Key, k) {
-							src = fmt.Sprintf("%s:%d", dd.File, dd.Line)
+							src = fmt.Sprintf("set at %s:%d, read before the drop-in", dd.File, dd.Line)
 							break
 						}
 					}
-					problems = append(problems, fmt.Sprintf("sshd's effective %s is %q (set at %s, read before the drop-in)", k, strings.Join(got, " "), src))
+					problems = append(problems, fmt.Sprintf("sshd's effective %s is %q (%s)", k, strings.Join(got, " "), src))
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/nowwhat/nowwhat/internal/base/hostfs"
 	"github.com/nowwhat/nowwhat/internal/stage/contain"
 	"github.com/nowwhat/nowwhat/internal/stage/loophole"
 )
@@ -21,17 +22,33 @@ func Waive(j *contain.Journal, holeID, reason string) error {
 	return j.Append(contain.Record{ID: "waiver-" + holeID, Phase: contain.PhaseApplied, Kind: WaiverKind, Target: holeID, What: []string{reason}})
 }
 
-// HoleState is whether a hole loophole named is closed: a change that closes it is in force
-// (applied and, for sshd, confirmed or past no rollback), or a waiver is recorded.
+// HoleState is whether a hole loophole named is closed. This is what verify reads; its fields
+// keep their meaning (docs/harden.md, "What verify asks").
 type HoleState struct {
-	Hole   string `json:"hole"`
-	Used   bool   `json:"used"`
+	Hole   string `json:"hole"` // "ID SUBJECT", as loophole named it
+	Used   bool   `json:"used"` // the way in went through it
 	Closed bool   `json:"closed"`
 	By     string `json:"by,omitempty"` // the harden id in force, or "waiver: REASON"
+	// Fix is the change that closes the hole (the hole's first fix): a harden id, or a step
+	// done by hand ("upgrade:openssh", "bind-local:redis") that only a fresh loophole run
+	// (the hole gone) or a waiver can show done.
+	Fix string `json:"fix,omitempty"`
+	// Problems: the closing change is journaled in force but not found on the host
+	// (CheckHoles only): a drop-in removed, the firewall rules gone after a reboot.
+	Problems []string `json:"problems,omitempty"`
 }
 
-// Status is what verify asks: for each hole of loophole's report, is it closed? Changes still
-// waiting for confirmation do not count (they roll back by themselves).
+// Manual tells whether a fix is done by hand rather than by harden ("upgrade:PKG",
+// "bind-local:SERVICE").
+func Manual(fix string) bool { return strings.Contains(fix, ":") }
+
+// Status is what verify asks: for each hole of loophole's report, is it closed? A hole is
+// closed when the change that closes it (its first fix) is in force per the hardening
+// journal, applied and, for an sshd or firewall change, confirmed (a change still waiting
+// for confirmation rolls back by itself, so it does not count), or when a waiver is
+// recorded. The other fixes of a hole (ssh-limits, ssh-rate-limit for a password hole) make
+// it harder to use but do not close it. Status reads only the journal; CheckHoles also looks
+// at the host.
 func Status(rep *loophole.Report, j *contain.Journal) ([]HoleState, error) {
 	in, err := contain.InForce(j)
 	if err != nil {
@@ -47,14 +64,14 @@ func Status(rep *loophole.Report, j *contain.Journal) ([]HoleState, error) {
 			kept[e.Target] = true
 		}
 	}
-	var out []HoleState
+	out := []HoleState{}
 	for _, h := range rep.Holes {
 		s := HoleState{Hole: h.ID + " " + h.Subject, Used: h.Used}
-		for _, f := range h.Fixes {
-			if kept[f] {
-				s.Closed, s.By = true, f
-				break
-			}
+		if len(h.Fixes) > 0 {
+			s.Fix = h.Fixes[0]
+		}
+		if s.Fix != "" && !Manual(s.Fix) && kept[s.Fix] {
+			s.Closed, s.By = true, s.Fix
 		}
 		if !s.Closed {
 			if why, ok := waived[h.ID+" "+h.Subject]; ok {
@@ -66,6 +83,37 @@ func Status(rep *loophole.Report, j *contain.Journal) ([]HoleState, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// CheckHoles is Status with each closing change checked on the host too (Check, and for the
+// firewall the running rules read through netlink when fsys is the live root): a change the
+// journal holds in force that is no longer on the host leaves its hole open, with Problems.
+// netns is the network namespace to read the firewall in (0: this process's).
+func CheckHoles(rep *loophole.Report, j *contain.Journal, fsys *hostfs.FS, netns int) ([]HoleState, error) {
+	st, err := Status(rep, j)
+	if err != nil {
+		return nil, err
+	}
+	folders := UploadFolders(rep)
+	for i := range st {
+		s := &st[i]
+		d := Lookup(s.By)
+		if !s.Closed || d == nil {
+			continue
+		}
+		probs := CheckFolders(fsys, d, folders)
+		if d.Firewall && (fsys.IsLive() || netns > 0) {
+			if ok, err := FirewallInForce(netns); err != nil {
+				probs = append(probs, "the running firewall could not be read: "+err.Error())
+			} else if !ok {
+				probs = append(probs, "the nftables table inet "+RateTable+" is not in the running firewall (a reboot, or removed by hand)")
+			}
+		}
+		if len(probs) > 0 {
+			s.Closed, s.Problems = false, probs
+		}
+	}
+	return st, nil
 }
 
 // Plan orders the changes to propose: those that close the holes of loophole's report (the

@@ -85,3 +85,40 @@ func TestSysctlLeftAloneInContainers(t *testing.T) {
 		t.Fatalf("%v %+v", err, out)
 	}
 }
+
+// TestStatusOnlyTheClosingFix: a hole is closed by its first fix, not by the changes that only
+// make it harder to use (the unattended upgrades for a vulnerable service, the limits for a
+// password hole); CheckHoles opens it again when the journaled change is gone from the host.
+func TestStatusOnlyTheClosingFix(t *testing.T) {
+	r := fixture.Debian(t)
+	rep := &loophole.Report{Holes: []loophole.Hole{
+		{ID: "ssh-password-login", Subject: "deploy", Used: true, Fixes: []string{"ssh-no-password", "ssh-limits", "ssh-rate-limit"}},
+		{ID: "vulnerable-service", Subject: "openssh", Fixes: []string{"upgrade:openssh", "unattended-upgrades"}}}}
+	j, _ := OpenJournal(t.TempDir())
+	env, _ := contain.NewEnv(r.Dir, j)
+	defer env.Close()
+	for _, id := range []string{"ssh-limits", "unattended-upgrades"} {
+		if _, err := contain.Run(env, Change{Def: Lookup(id)}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := Status(rep, j)
+	if st[0].Closed || st[1].Closed || st[0].Fix != "ssh-no-password" || st[1].Fix != "upgrade:openssh" {
+		t.Fatalf("a helping change counted as closing: %+v", st)
+	}
+	if _, err := contain.Run(env, Change{Def: Lookup("ssh-no-password")}, true); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := CheckHoles(rep, j, env.FS, 0); !st[0].Closed {
+		t.Fatalf("closed change not seen: %+v", st)
+	}
+	r.Remove("/etc/ssh/sshd_config.d/00-nowwhat-no-password.conf")
+	if st, _ := Status(rep, j); !st[0].Closed {
+		t.Error("Status reads only the journal")
+	}
+	st, _ = CheckHoles(rep, j, env.FS, 0)
+	if st[0].Closed || len(st[0].Problems) == 0 {
+		t.Errorf("the drop-in is gone but the hole reads closed: %+v", st[0])
+	}
+	t.Log(st[0].Problems)
+}

@@ -25,8 +25,10 @@ const phpExt = `\.(php[0-9]?|phtml|phar|pht|phps)(/|$)`
 const apacheConf = "<DirectoryMatch \"/(wp-content/)?uploads?/\">\n  <FilesMatch \"\\.(php[0-9]?|phtml|phar|pht|phps)$\">\n    Require all denied\n  </FilesMatch>\n  php_admin_flag engine off\n</DirectoryMatch>\n"
 
 func apacheConfPath() string {
-	return catalog.Dir("apache2") + "conf-enabled/nowwhat-uploads-noexec.conf"
+	return path.Join(catalog.Dir("apache2"), "conf-enabled/nowwhat-uploads-noexec.conf")
 }
+
+func apacheMain() string { return path.Join(catalog.Dir("apache2"), "apache2.conf") }
 
 // uploadFolders are the upload folders that exist under a document root, and the folders
 // loophole named under it.
@@ -135,7 +137,7 @@ func uploadsEdit(fsys *hostfs.FS, c Change) ([]FileChange, []string, error) {
 	if len(conf) > 0 && len(inserts) == 0 {
 		notes = append(notes, fmt.Sprintf("nginx: none of the %d upload folders under its servers' roots runs PHP", checked))
 	}
-	if fsys.Exists(catalog.Dir("apache2") + "apache2.conf") {
+	if fsys.Exists(apacheMain()) {
 		want := fmt.Sprintf(header, "php-uploads-noexec") + apacheConf
 		if data, err := fsys.ReadFile(apacheConfPath(), 1<<20); err != nil || string(data) != want {
 			files = append(files, FileChange{Path: apacheConfPath(), Content: want})
@@ -147,7 +149,7 @@ func uploadsEdit(fsys *hostfs.FS, c Change) ([]FileChange, []string, error) {
 // apacheRoots are Apache's DocumentRoots in its enabled sites.
 func apacheRoots(fsys *hostfs.FS) []string {
 	var out []string
-	for _, f := range sshd.Glob(fsys, catalog.Dir("apache2")+"sites-enabled/*") {
+	for _, f := range sshd.Glob(fsys, path.Join(catalog.Dir("apache2"), "sites-enabled/*")) {
 		data, err := fsys.ReadFile(f, 4<<20)
 		if err != nil {
 			continue
@@ -178,7 +180,7 @@ func uploadsVerify(fsys *hostfs.FS, named []string) []string {
 			}
 		}
 	})
-	if fsys.Exists(catalog.Dir("apache2") + "apache2.conf") {
+	if fsys.Exists(apacheMain()) {
 		if !fsys.Exists(apacheConfPath()) {
 			problems = append(problems, apacheConfPath()+" is missing")
 		}
@@ -275,7 +277,7 @@ func poolsEdit(fsys *hostfs.FS, c Change) ([]FileChange, []string, error) {
 					if v != "" {
 						v += ","
 					}
-					out = append(out, "; nowwhat harden (php-disable-functions) added "+strings.Join(miss, ",")+"; the line was: "+l.text)
+					out = append(out, "; nowwhat harden (php-disable-functions) added "+strings.Join(miss, ",")+" to this pool's list; undo: nowwhat harden undo --apply")
 					out = append(out, "php_admin_value[disable_functions] = "+v+strings.Join(miss, ","))
 					changed = true
 					continue
