@@ -72,9 +72,13 @@ func (c Collector) Collect(ctx context.Context, env *probe.Env) error {
 	if guess.Dropped > 0 {
 		env.Problem(c, "", fmt.Errorf("%d guessing bursts over the limit of %d were not kept", guess.Dropped, authlog.MaxBursts))
 	}
-	for _, s := range authlog.Sessions(slices.Values(kept)) {
+	sessions := authlog.Sessions(slices.Values(kept))
+	for _, s := range sessions {
 		env.Sink.Put(snapshot.Session{User: s.User, Via: s.Via, Target: s.TargetUser, SourceIP: s.SourceIP, Method: s.Method, Key: s.Key,
 			Start: nanos(s.Start), End: nanos(s.End), Sudo: len(s.Commands), File: s.File, Line: s.Line})
+	}
+	if ctx.Err() == nil {
+		c.loginRecords(env, sessions, guess.Seen() > 0)
 	}
 	return ctx.Err()
 }

@@ -56,6 +56,7 @@ const AccountsCap = 4096
 type Guessing struct {
 	Emit    func(Burst)
 	open    map[string]*openBurst
+	seen    int
 	Dropped int // guessing bursts not emitted because MaxBursts was reached
 	emitted int
 	last    time.Time
@@ -83,6 +84,7 @@ func (g *Guessing) Add(ev Event) {
 	if g.open == nil {
 		g.open = map[string]*openBurst{}
 	}
+	g.seen++
 	if ev.Time.After(g.last) {
 		g.last = ev.Time
 	}
@@ -155,6 +157,9 @@ func (b *openBurst) count(name string, n int) {
 	}
 	b.top[min] = nameCount{name, b.top[min].count + n}
 }
+
+// Seen counts the failed logins given to Add.
+func (g *Guessing) Seen() int { return g.seen }
 
 // SourceClosed ends the burst in progress from ip (a successful login from it ends the run of
 // failures that led to it), so the burst is complete when the login is judged.

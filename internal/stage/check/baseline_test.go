@@ -102,3 +102,27 @@ func TestTwoBaselines(t *testing.T) {
 		t.Errorf("with the late one only: verdict %s", only.Verdict)
 	}
 }
+
+// TestCleanedAuthLog: the intruder emptied auth.log, but btmp still holds the guessing and wtmp
+// the login that followed it: the key they added is still theirs.
+func TestCleanedAuthLog(t *testing.T) {
+	r := fixture.Debian(t)
+	now := time.Now().UTC()
+	var btmp, wtmp strings.Builder
+	for i := range 40 {
+		btmp.Write(fixture.UtmpRecord(6, int32(100+i), "ssh:notty", "root", "203.0.113.77", now.Add(-10*time.Minute+time.Duration(i)*time.Second)))
+	}
+	wtmp.Write(fixture.UtmpRecord(fixture.UtmpUser, 500, "pts/0", "root", "203.0.113.77", now.Add(-8*time.Minute)))
+	r.File("/var/log/btmp", btmp.String(), 0o600)
+	r.File("/var/log/wtmp", wtmp.String(), 0o664)
+	r.MkdirAll("/root/.ssh", 0o700)
+	r.File("/root/.ssh/authorized_keys", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBn8Zkq7bU2x0mC6nV9lP3sR4tY5uW6vX7yZ8aB9cD0e support@helpdesk\n", 0o600)
+	rep := run(t, r, Options{})
+	f := has(rep, "persistence.ssh-key", "/root/.ssh/authorized_keys")
+	if f == nil || !f.Hostile() {
+		t.Fatalf("the key added in the login after btmp's guessing is not tied to it:\n%s", dump(rep))
+	}
+	if rep.Verdict != finding.Compromised {
+		t.Errorf("verdict %s", rep.Verdict)
+	}
+}
