@@ -486,6 +486,7 @@ func (g *globals) proposeFromFindings(f *containFlags) error {
 type Proposal struct {
 	Command string
 	Why     string
+	Args    []string // the command's arguments after "nowwhat" (the guide runs them)
 }
 
 // ProposalContext says which processes a proposal may name.
@@ -505,10 +506,11 @@ var processRules = map[string]bool{"live.deleted-binary": true, "live.tmp-proces
 func ContainmentProposal(rep *check.Report, pc ProposalContext) []Proposal {
 	var out []Proposal
 	seen := map[string]bool{}
-	add := func(cmd, why string) {
+	add := func(why string, args ...string) {
+		cmd := "nowwhat " + strings.Join(args, " ")
 		if !seen[cmd] {
 			seen[cmd] = true
-			out = append(out, Proposal{cmd, why})
+			out = append(out, Proposal{Command: cmd, Why: why, Args: args})
 		}
 	}
 	for _, fd := range rep.Findings {
@@ -518,24 +520,24 @@ func ContainmentProposal(rep *check.Report, pc ProposalContext) []Proposal {
 		switch {
 		case fd.PID > 0 && processRules[fd.Rule]:
 			if pc.Live && fd.PID > 2 && int(fd.PID) != pc.Self && !slices.Contains(pc.Session, int(fd.PID)) {
-				add(fmt.Sprintf("nowwhat contain suspend %d", fd.PID), fd.Title)
+				add(fd.Title, "contain", "suspend", strconv.FormatInt(fd.PID, 10))
 			}
 		case fd.Rule == "persistence.systemd" && fd.Path != "":
-			add("nowwhat contain service "+filepath.Base(fd.Path), fd.Title)
+			add(fd.Title, "contain", "service", filepath.Base(fd.Path))
 		case fd.Rule == "accounts.uid0" || fd.Rule == "accounts.empty-password" || fd.Rule == "accounts.system-login" || fd.Rule == "accounts.new":
 			if fd.User != "" {
-				add("nowwhat contain lock-user "+fd.User, fd.Title)
+				add(fd.Title, "contain", "lock-user", fd.User)
 			}
 		case fd.Rule == "persistence.ssh-key":
 			for _, e := range fd.Evidence {
 				if i := strings.Index(e, "SHA256:"); i >= 0 {
-					add("nowwhat contain revoke-key "+strings.Fields(e[i:])[0], fd.Title)
+					add(fd.Title, "contain", "revoke-key", strings.Fields(e[i:])[0])
 				}
 			}
 		}
 	}
 	if rep.Verdict == finding.Compromised {
-		add("nowwhat contain isolate --allow YOUR_ADDRESS", "the host is compromised: cut it off except for you (it rolls back in 5 minutes unless confirmed)")
+		add("the host is compromised: cut it off except for you (it rolls back in 5 minutes unless confirmed)", "contain", "isolate", "--allow", "YOUR_ADDRESS")
 	}
 	return out
 }

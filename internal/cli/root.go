@@ -55,12 +55,17 @@ nowwhat walks you through the response, one step at a time:
   7 back online  nowwhat verify             the gate before lifting containment             (not built yet)
   8 report       nowwhat report             report, IOCs, notification letters
 
+Typed alone, nowwhat opens the guide (nowwhat guide): every step explained, nothing changed
+without your yes, resumable from the case journal. Without a terminal, or with --plain, it
+prints where the case stands and the next command.
+
 Nothing here runs the host's own programs or changes the host unless you say --apply.
 Keep a case folder (--case DIR or NOWWHAT_CASE) off the suspect disk: every step is journaled there.`
 
 // New builds the command tree.
 func New(stdout, stderr io.Writer) *cobra.Command {
 	g := &globals{stdout: stdout, stderr: stderr, stdin: os.Stdin}
+	bare := &guideFlags{} // nowwhat with no command opens the guide
 	root := &cobra.Command{
 		Use:           "nowwhat",
 		Short:         "Server compromised. Now what? A guided incident response for Linux servers",
@@ -76,11 +81,10 @@ func New(stdout, stderr io.Writer) *cobra.Command {
   # The bad day: what changed since the baseline?
   sudo nowwhat diff --pubkey admin.pub web1.snap`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintln(g.stdout, overview)
-			fmt.Fprintln(g.stdout, "\nThe guided walk-through (nowwhat guide) is not built yet. Start with: nowwhat --help")
-			return nil
+			return g.runGuide(bare)
 		},
 	}
+	bare.add(root, false)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.caseDir, "case", os.Getenv("NOWWHAT_CASE"), "case folder that keeps the journal and outputs of this incident (env NOWWHAT_CASE)")
@@ -228,7 +232,7 @@ var steps = []step{
 	{"harden", "Step 6: close the hole and harden, with rollback (not built yet)", "  sudo nowwhat harden"},
 	{"verify", "Step 7: the gate before going back online (not built yet)", "  sudo nowwhat verify"},
 	{name: "report"},
-	{"guide", "Walk through every step with a case journal (not built yet)", "  sudo nowwhat guide"},
+	{name: "guide"},
 }
 
 func unbuiltCmd(s step) *cobra.Command {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,9 +31,20 @@ type Meter struct {
 	on    bool
 }
 
-// Enabled reports whether progress should be shown on f: a terminal, and not quiet.
+// LinesEnv is the environment variable that asks for progress as lines (NOWWHAT_PROGRESS=lines):
+// the guide runs a step as a child process with its output in a file, and reads these lines to
+// draw its own progress bar.
+const LinesEnv = "NOWWHAT_PROGRESS"
+
+// LinePrefix starts each progress line written in lines mode.
+const LinePrefix = "nowwhat-progress: "
+
+func linesMode() bool { return os.Getenv(LinesEnv) == "lines" }
+
+// Enabled reports whether progress should be shown on f: a terminal (or lines mode), and not
+// quiet.
 func Enabled(f *os.File, quiet bool) bool {
-	return !quiet && term.IsTerminal(int(f.Fd()))
+	return !quiet && (linesMode() || term.IsTerminal(int(f.Fd())))
 }
 
 // Start begins showing progress of c on out (when on is false nothing is shown).
@@ -41,6 +54,22 @@ func Start(out io.Writer, on bool, label string, c Counters) *Meter {
 		return m
 	}
 	m.wg.Add(1)
+	if linesMode() {
+		go func() {
+			defer m.wg.Done()
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-m.stop:
+					return
+				case <-t.C:
+					fmt.Fprintln(m.out, m.Record())
+				}
+			}
+		}()
+		return m
+	}
 	go func() {
 		defer m.wg.Done()
 		t := time.NewTicker(250 * time.Millisecond)
@@ -73,6 +102,45 @@ func (m *Meter) Line() string {
 		line += ", still finding files"
 	}
 	return line
+}
+
+// Record is the current status as one progress line of lines mode: the counters, then the
+// status line for people.
+func (m *Meter) Record() string {
+	items, done, total, known := m.c.Progress()
+	return fmt.Sprintf("%s%d %d %d %t %s", LinePrefix, items, done, total, known, m.Line())
+}
+
+// Status is a progress line read back (ParseRecord).
+type Status struct {
+	Items, Done, Total int64
+	TotalKnown         bool
+	Text               string
+}
+
+// ParseRecord reads a line written in lines mode; ok is false for any other line.
+func ParseRecord(line string) (s Status, ok bool) {
+	rest, found := strings.CutPrefix(strings.TrimRight(line, "\r\n"), LinePrefix)
+	if !found {
+		return s, false
+	}
+	f := strings.SplitN(rest, " ", 5)
+	if len(f) < 5 {
+		return s, false
+	}
+	var err error
+	if s.Items, err = strconv.ParseInt(f[0], 10, 64); err != nil {
+		return s, false
+	}
+	if s.Done, err = strconv.ParseInt(f[1], 10, 64); err != nil {
+		return s, false
+	}
+	if s.Total, err = strconv.ParseInt(f[2], 10, 64); err != nil {
+		return s, false
+	}
+	s.TotalKnown = f[3] == "true"
+	s.Text = f[4]
+	return s, true
 }
 
 // Stop clears the status line.

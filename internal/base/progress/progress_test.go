@@ -3,6 +3,7 @@ package progress
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -43,4 +44,53 @@ func TestMeter(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("a disabled meter printed %q", out.String())
 	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	m := &Meter{c: fake{true}, start: time.Now()}
+	s, ok := ParseRecord(m.Record() + "\n")
+	if !ok || s.Items != 1234567 || s.Done != 2_000_000_000 || s.Total != 4_000_000_000 || !s.TotalKnown || !strings.Contains(s.Text, "1,234,567 files") {
+		t.Fatalf("round trip: %+v %v from %q", s, ok, m.Record())
+	}
+	for _, bad := range []string{"", "collect: 3 files", LinePrefix + "1 2 3", LinePrefix + "x 2 3 true text", LinePrefix + "1 2 z true t"} {
+		if _, ok := ParseRecord(bad); ok {
+			t.Errorf("ParseRecord(%q) accepted", bad)
+		}
+	}
+}
+
+func TestLinesMode(t *testing.T) {
+	t.Setenv(LinesEnv, "lines")
+	if !Enabled(nil, false) || Enabled(nil, true) {
+		t.Fatal("lines mode: enabled without a terminal unless quiet")
+	}
+	var b syncBuffer
+	m := Start(&b, true, "collect", fake{false})
+	time.Sleep(1200 * time.Millisecond)
+	m.Stop()
+	out := b.String()
+	if strings.Contains(out, "\r") || strings.Contains(out, "\x1b") {
+		t.Fatalf("lines mode wrote terminal controls: %q", out)
+	}
+	s, ok := ParseRecord(strings.SplitN(out, "\n", 2)[0])
+	if !ok || s.TotalKnown || !strings.Contains(s.Text, "still finding files") {
+		t.Fatalf("lines mode output %q: %+v %v", out, s, ok)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
