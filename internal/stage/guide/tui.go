@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/progress"
 	"charm.land/bubbles/v2/spinner"
@@ -18,6 +19,7 @@ import (
 	baseprogress "github.com/nowwhat/nowwhat/internal/base/progress"
 	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 	"github.com/nowwhat/nowwhat/internal/detect/sessions"
+	"github.com/nowwhat/nowwhat/internal/stage/contain"
 )
 
 // Screen names the guide's screens (the model's state).
@@ -126,6 +128,7 @@ func (m *Model) openCase() {
 		last := m.st.Entries[len(m.st.Entries)-1]
 		m.resumed = fmt.Sprintf("Resumed: the journal's last entry is %s (%s) at %s.", textsafe.Escape(last.Command), textsafe.Escape(last.Outcome), last.Time.UTC().Format("15:04:05 UTC"))
 		m.openStep(next)
+		m.msg = m.resumed
 		return
 	}
 	m.home()
@@ -530,9 +533,62 @@ type page struct {
 }
 
 func (p *page) add(text string, st *lipgloss.Style) {
-	for _, l := range strings.Split(ansi.Wrap(text, max(p.w, 1), ""), "\n") {
+	for _, l := range wrapText(text, p.w) {
 		p.lines = append(p.lines, line{text: l, style: st})
 	}
+}
+
+// wrapText breaks plain text at spaces only (a command's --flags stay whole, so it can be
+// copied), keeps a line's indentation on its continuation lines, and cuts a word longer than
+// the width.
+func wrapText(text string, w int) []string {
+	w = max(w, 1)
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		body := strings.TrimLeft(para, " ")
+		indent := para[:len(para)-len(body)]
+		if len(indent) >= w/2 {
+			indent = ""
+		}
+		line, empty := indent, true // empty: the line holds only the indentation
+		start := len(out)
+		for _, word := range strings.Split(body, " ") {
+			for {
+				room := w - ansi.StringWidth(line)
+				need := ansi.StringWidth(word)
+				if !empty {
+					need++
+				}
+				if need <= room {
+					if !empty {
+						line += " "
+					}
+					line, empty = line+word, false
+					break
+				}
+				if !empty {
+					out = append(out, line)
+					line, empty = indent, true
+					continue
+				}
+				head := ansi.Truncate(word, room, "")
+				if head == "" {
+					_, size := utf8.DecodeRuneInString(word)
+					head = word[:size]
+				}
+				out = append(out, line+head)
+				word = word[len(head):]
+				line = indent
+				if word == "" {
+					break
+				}
+			}
+		}
+		if !empty || len(out) == start {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 func (p *page) para(text string) { p.add(text, nil); p.blank() }
@@ -569,8 +625,13 @@ func (m *Model) Render() string {
 	out = append(out, fit(header, w, &sTitle))
 	room := h - 1
 	var foot []string
+	if m.scr != ScreenCase {
+		for _, e := range m.st.Waiting() {
+			foot = append(foot, fit(m.waitingLine(e), w, &sRed))
+		}
+	}
 	if m.msg != "" {
-		for _, l := range strings.Split(ansi.Wrap(m.msg, w, ""), "\n") {
+		for _, l := range wrapText(m.msg, w) {
 			foot = append(foot, fit(l, w, &sYellow))
 		}
 	}
@@ -595,8 +656,8 @@ func (m *Model) Render() string {
 	off := m.scroll
 	if m.scr != ScreenResult {
 		off = 0
-		if focus >= room && room > 0 {
-			off = focus - room/2
+		if focus >= room*2/3 && room > 0 {
+			off = focus - room/3
 		}
 	}
 	if off > len(lines)-room {
@@ -686,13 +747,23 @@ func statusStyle(s string) *lipgloss.Style {
 	return &sDim
 }
 
+// waitingLine says what rolls back by itself, and when, unless confirmed; it stays at the
+// bottom of every screen while the timer runs.
+func (m *Model) waitingLine(e contain.Entry) string {
+	left := ""
+	if t, err := time.Parse(time.RFC3339, e.Expires); err == nil {
+		left = " (in " + baseprogress.Duration(max(time.Until(t), 0)) + ")"
+	}
+	where := "Contain"
+	if e.Kind != "isolate" {
+		where = "Harden"
+	}
+	return fmt.Sprintf("WAITING FOR YOUR CONFIRMATION: %s rolls back at %s%s; confirm on the %s screen", textsafe.Escape(e.Kind), textsafe.Escape(e.Expires), left, where)
+}
+
 func (m *Model) banners(p *page) {
 	for _, e := range m.st.Waiting() {
-		left := ""
-		if t, err := time.Parse(time.RFC3339, e.Expires); err == nil {
-			left = fmt.Sprintf(" (in %s)", baseprogress.Duration(time.Until(t).Round(time.Second)))
-		}
-		p.add(fmt.Sprintf("WAITING FOR YOUR CONFIRMATION: %s %s rolls back by itself at %s%s. Same as: %s", textsafe.Escape(e.Kind), textsafe.Escape(e.Target), textsafe.Escape(e.Expires), left, confirmLine(m.cfg, e.Kind)), &sRed)
+		p.add(fmt.Sprintf("%s %s rolls back by itself at %s unless you confirm: %s", textsafe.Escape(e.Kind), textsafe.Escape(e.Target), textsafe.Escape(e.Expires), confirmLine(m.cfg, e.Kind)), &sRed)
 		p.blank()
 	}
 	for _, w := range Warnings(m.cfg, m.st) {
@@ -704,9 +775,6 @@ func (m *Model) banners(p *page) {
 }
 
 func (m *Model) viewHome(p *page) {
-	if m.resumed != "" {
-		p.para(m.resumed)
-	}
 	m.banners(p)
 	if m.st.Check != nil {
 		v := strings.ToUpper(string(m.st.Verdict()))
@@ -745,10 +813,6 @@ func (m *Model) viewStep(p *page) {
 	if s == nil {
 		return
 	}
-	if m.resumed != "" {
-		p.para(m.resumed)
-		m.resumed = ""
-	}
 	m.banners(p)
 	p.add(s.Title+"  ("+s.Question+")", &sTitle)
 	p.blank()
@@ -758,13 +822,11 @@ func (m *Model) viewStep(p *page) {
 		p.para("What it is for: " + s.For)
 		return
 	}
-	p.para("What it is for: " + s.For)
-	p.para("What nowwhat will do: " + s.Does)
-	if s.Changes == "" {
-		p.para("What changes on the host: nothing.")
-	} else {
-		p.para("What changes on the host: " + s.Changes)
+	if status != ToDo && status != Waiting {
+		p.add("Status: "+status+" "+detail, statusStyle(status))
+		p.blank()
 	}
+	p.para("What it is for: " + s.For)
 	switch s.ID {
 	case StepCheck:
 		if m.cfg.Baseline == "" {
@@ -782,10 +844,6 @@ func (m *Model) viewStep(p *page) {
 		}
 		p.blank()
 	}
-	if status != ToDo && status != Waiting {
-		p.add("Status: "+status+" "+detail, statusStyle(status))
-		p.blank()
-	}
 	for i, a := range m.acts {
 		mark := "  "
 		st := (*lipgloss.Style)(nil)
@@ -798,6 +856,9 @@ func (m *Model) viewStep(p *page) {
 		if a.Args != nil {
 			p.add("    same as: "+CommandLine(a.Args), &sCmd)
 		}
+		if i != m.act {
+			continue
+		}
 		if a.Apply != nil {
 			p.add("    then, only after your yes: "+CommandLine(a.Apply), &sCmd)
 		}
@@ -807,6 +868,13 @@ func (m *Model) viewStep(p *page) {
 		if a.Blocked != "" {
 			p.add("    "+a.Blocked, &sYellow)
 		}
+	}
+	p.blank()
+	p.para("What nowwhat will do: " + s.Does)
+	if s.Changes == "" {
+		p.para("What changes on the host: nothing.")
+	} else {
+		p.para("What changes on the host: " + s.Changes)
 	}
 }
 
