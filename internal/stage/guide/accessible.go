@@ -2,6 +2,7 @@ package guide
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,10 +16,20 @@ import (
 
 // lineReader hands out one line per read, so each of huh's accessible prompts (which wrap the
 // input in their own scanner) takes only its own answer.
-type lineReader struct{ r *bufio.Reader }
+type lineReader struct {
+	r     *bufio.Reader
+	ended *bool
+}
+
+var errInputEnded = errors.New("the input ended: everything done so far is in the case journal")
+
+func (l lineReader) eof() bool { return *l.ended }
 
 func (l lineReader) Read(p []byte) (int, error) {
 	line, err := l.r.ReadSlice('\n')
+	if err == io.EOF {
+		*l.ended = true
+	}
 	n := copy(p, line)
 	if n < len(line) {
 		// the caller's buffer is small: give back what did not fit
@@ -33,10 +44,27 @@ func (l lineReader) Read(p []byte) (int, error) {
 // Accessible is the guide as line-by-line questions (huh's accessible mode) for screen readers
 // and terminals that cannot draw a full screen: the same state, steps and commands as the
 // full-screen guide, and the same rule: nothing changes without an explicit yes after the plan.
-func Accessible(cfg *Config, run Runner, in io.Reader, out io.Writer) error {
-	r := lineReader{bufio.NewReader(in)}
-	form := func(fields ...huh.Field) error {
-		return huh.NewForm(huh.NewGroup(fields...)).WithAccessible(true).WithInput(r).WithOutput(out).Run()
+func Accessible(cfg *Config, run Runner, in io.Reader, out io.Writer) (err error) {
+	defer func() {
+		if errors.Is(err, errInputEnded) {
+			fmt.Fprintln(out, errInputEnded.Error())
+			err = nil
+		}
+	}()
+	r := lineReader{r: bufio.NewReader(in), ended: new(bool)}
+	form := func(fields ...huh.Field) (err error) {
+		// huh's accessible prompts index past their options when the input ends after an
+		// invalid answer: an ended input ends the guide, it is not a crash.
+		defer func() {
+			if p := recover(); p != nil {
+				err = errInputEnded
+			}
+		}()
+		err = huh.NewForm(huh.NewGroup(fields...)).WithAccessible(true).WithInput(r).WithOutput(out).Run()
+		if err == nil && r.eof() {
+			err = errInputEnded
+		}
+		return err
 	}
 	if cfg.Case == "" {
 		suggest, lines := CaseAdvice(cfg.Root)

@@ -179,6 +179,7 @@ const (
 	Blocked  = "blocked"
 	NoBase   = "no baseline"
 	Decision = "decided"
+	Later    = "after check"
 )
 
 // State is where the case stands, read from the case folder alone.
@@ -453,6 +454,9 @@ func (s *State) Status(cfg *Config, id string) (status, detail string) {
 	case StepDecide:
 		if s.decision != "" {
 			return Decision, s.decision
+		}
+		if s.Check == nil {
+			return Later, "check tells whether root was taken"
 		}
 		if len(s.RootTaken()) == 0 {
 			return NotNeed, "nothing shows the intruder had root"

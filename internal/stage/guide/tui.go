@@ -907,7 +907,9 @@ func (m *Model) viewRunning(p *page) {
 
 func (m *Model) viewResult(p *page) {
 	title := "Done: " + CommandLine(m.jobArgs)
-	if m.code > 0 {
+	if m.offerApply {
+		title = "Plan: " + CommandLine(m.jobArgs)
+	} else if m.code > 0 {
 		title = fmt.Sprintf("Finished with exit status %d: %s", m.code, CommandLine(m.jobArgs))
 	}
 	p.add(title, &sTitle)

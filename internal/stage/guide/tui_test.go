@@ -523,3 +523,36 @@ func TestWrapText(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessible(t *testing.T) {
+	host := fixture.Breached(t)
+	cfg, run := newTest(t, host.Dir)
+	var out strings.Builder
+	// the default (run check), then on the contain step the default (the plan), no to the
+	// apply question, then quit
+	in := strings.NewReader("\n\nn\n" + "3\n")
+	if err := Accessible(cfg, run, in, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(run.runs) < 2 || run.runs[0][2] != "check" || !slices.Contains(run.runs[1], "lock-user") {
+		t.Fatalf("runs %v\n%s", run.runs, out.String())
+	}
+	if len(run.applied()) != 0 {
+		t.Fatalf("no applied: %v", run.applied())
+	}
+	for _, want := range []string{"VERDICT: COMPROMISED", "Running: nowwhat --case", "Nothing was changed."} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("accessible output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// an input that ends (after an invalid answer, or none) ends the guide without a crash
+	for _, input := range []string{"", "9\n", "\n"} {
+		out.Reset()
+		if err := Accessible(cfg, run, strings.NewReader(input), &out); err != nil || !strings.Contains(out.String(), "the input ended") {
+			t.Errorf("input %q: %v\n%s", input, err, out.String())
+		}
+	}
+	if len(run.applied()) != 0 {
+		t.Fatalf("no applied: %v", run.applied())
+	}
+}
