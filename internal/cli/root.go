@@ -51,8 +51,8 @@ nowwhat walks you through the response, one step at a time:
   3 preserve     nowwhat collect            an encrypted evidence archive
   4 assess       nowwhat diff               what changed since the trusted baseline
   5 find how     nowwhat investigate        timeline and the way in
-  6 clean        nowwhat clean              remove, rotate every credential, fix, harden    (not built yet)
-  7 back online  nowwhat verify             the gate before lifting containment             (not built yet)
+  6 clean        nowwhat clean              remove, rotate every credential, fix, harden
+  7 back online  nowwhat verify             the gate before lifting containment
   8 report       nowwhat report             report, IOCs, notification letters
 
 Typed alone, nowwhat opens the guide (nowwhat guide): every step explained, nothing changed
@@ -227,10 +227,10 @@ var steps = []step{
 	{name: "diff"},
 	{name: "investigate"},
 	{"loophole", "Step 6: name the hole they came through (not built yet)", "  sudo nowwhat loophole"},
-	{"clean", "Step 6: remove what the attacker left, restore what they changed (not built yet)", "  sudo nowwhat clean"},
+	{name: "clean"},
 	{name: "rotate"},
 	{"harden", "Step 6: close the hole and harden, with rollback (not built yet)", "  sudo nowwhat harden"},
-	{"verify", "Step 7: the gate before going back online (not built yet)", "  sudo nowwhat verify"},
+	{name: "verify"},
 	{name: "report"},
 	{name: "guide"},
 }

@@ -489,3 +489,8 @@ func LooksSecret(p string) bool {
 		strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") || strings.HasSuffix(base, ".pem") ||
 		strings.Contains(p, "/private/") || strings.HasSuffix(base, ".p12") || strings.HasSuffix(base, ".keytab")
 }
+
+// DroppedUndo is how clean takes away and puts back a file the intruder dropped where no
+// location of the catalog says otherwise: the whole file (or folder) is moved to the case's
+// quarantine and back.
+func DroppedUndo() Undo { return *undoDropped }
