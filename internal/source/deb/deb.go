@@ -24,10 +24,10 @@ import (
 
 // Limits of what is read from a package.
 const (
-	MaxMember = 2 << 30   // one member of the ar archive
-	MaxFile   = 512 << 20 // one file taken out of the data part
-	MaxControl = 64 << 20 // a file of the control part
-	maxEntries = 1 << 20  // tar entries walked
+	MaxMember  = 2 << 30   // one member of the ar archive
+	MaxFile    = 512 << 20 // one file taken out of the data part
+	MaxControl = 64 << 20  // a file of the control part
+	maxEntries = 1 << 20   // tar entries walked
 )
 
 // Member is one member of the ar archive.

@@ -40,14 +40,13 @@ func decompressIndex(name string, data []byte) (io.Reader, error) {
 }
 
 // FindPackage scans a Packages index (stanzas separated by blank lines) for a package, version
-// and architecture. Memory stays flat: one stanza at a time.
+// ("": the first listed) and architecture. Memory stays flat: one stanza at a time.
 func FindPackage(r io.Reader, name, version, arch string) (*Entry, error) {
 	sc := bufio.NewScanner(io.LimitReader(r, maxIndex))
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	var cur Entry
-	var last string
 	match := func() *Entry {
-		if cur.Package == name && cur.Version == version && (cur.Architecture == arch || cur.Architecture == "all" || arch == "") {
+		if cur.Package == name && (cur.Version == version || version == "") && (cur.Architecture == arch || cur.Architecture == "all" || arch == "") {
 			e := cur
 			return &e
 		}
@@ -59,7 +58,7 @@ func FindPackage(r io.Reader, name, version, arch string) (*Entry, error) {
 			if e := match(); e != nil {
 				return e, nil
 			}
-			cur, last = Entry{}, ""
+			cur = Entry{}
 			continue
 		}
 		if line[0] == ' ' || line[0] == '\t' {
@@ -70,7 +69,6 @@ func FindPackage(r io.Reader, name, version, arch string) (*Entry, error) {
 			continue
 		}
 		v = strings.TrimSpace(v)
-		last = k
 		switch k {
 		case "Package":
 			cur.Package = v
@@ -86,7 +84,6 @@ func FindPackage(r io.Reader, name, version, arch string) (*Entry, error) {
 			cur.Size, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
-	_ = last
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("Packages index: %w", err)
 	}

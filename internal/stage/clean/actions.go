@@ -38,6 +38,31 @@ type AccountUndo struct {
 	Shell     string `json:"shell"`
 	SetShell  bool   `json:"set_shell"`
 	Nologin   string `json:"nologin"`
+	// The account files' digests and times before, so undo gives them back exactly.
+	Files       []FileTimes `json:"files"`
+	Parent      Parent      `json:"parent"`
+	LockExisted bool        `json:"lock_existed"`
+}
+
+// FileTimes is a file's digest (of the whole file: no hash of a password can be read from it)
+// and times.
+type FileTimes struct {
+	Path   string    `json:"path"`
+	SHA256 string    `json:"sha256"`
+	Atime  time.Time `json:"atime"`
+	Mtime  time.Time `json:"mtime"`
+}
+
+// pwdLock is the lock file the shadow tools (and contain.EditAccount) take.
+const pwdLock = "/etc/.pwd.lock"
+
+func fileTimes(env *contain.Env, p string) FileTimes {
+	ft := FileTimes{Path: p}
+	if st, err := env.FS.Lstat(p); err == nil {
+		ft.Atime, ft.Mtime = st.Atime, st.Mtime
+	}
+	ft.SHA256, _ = hashHost(env, p)
+	return ft
 }
 
 const KindAccount = "clean-account"
@@ -88,7 +113,11 @@ func (a Account) Prepare(env *contain.Env) (*contain.Plan, error) {
 	if len(sf) < 8 {
 		return nil, fmt.Errorf("no line for %s in %s", a.Name, shadowFile)
 	}
-	u := AccountUndo{Name: a.Name, Expire: sf[7], Shell: pf[6], Nologin: nologinOf(env)}
+	u := AccountUndo{Name: a.Name, Expire: sf[7], Shell: pf[6], Nologin: nologinOf(env),
+		Files: []FileTimes{fileTimes(env, passwdFile), fileTimes(env, shadowFile)}, LockExisted: env.FS.Exists(pwdLock)}
+	if st, err := env.FS.Lstat(path.Dir(passwdFile)); err == nil {
+		u.Parent = Parent{Path: path.Dir(passwdFile), Atime: st.Atime, Mtime: st.Mtime}
+	}
 	p := &contain.Plan{}
 	if !strings.HasPrefix(sf[1], "!") {
 		u.AddedBang = true
@@ -124,7 +153,24 @@ func undoAccount(env *contain.Env, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return err
 	}
-	return setAccount(env, u, false)
+	if err := setAccount(env, u, false); err != nil {
+		return err
+	}
+	same := true
+	for _, f := range u.Files {
+		if sum, err := hashHost(env, f.Path); err == nil && sum == f.SHA256 {
+			setTimes(env, f.Path, f.Atime, f.Mtime)
+		} else {
+			same = false
+		}
+	}
+	if !u.LockExisted && u.Parent.Path != "" {
+		env.W.Remove(rel(pwdLock))
+	}
+	if same && u.Parent.Path != "" {
+		restoreParents(env, []Parent{u.Parent})
+	}
+	return nil
 }
 
 func setAccount(env *contain.Env, u AccountUndo, lock bool) error {

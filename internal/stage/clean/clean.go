@@ -261,12 +261,13 @@ func (pl *planner) ownerOf(p string) (snapshot.PackageFile, bool) {
 // aliases lists a path and its merged-/usr twin (/bin/x and /usr/bin/x).
 func aliases(p string) []string {
 	out := []string{p}
-	for _, d := range []string{"/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/"} {
+	usr := catalog.Dir("usr")
+	for _, d := range catalog.Paths("bin", "sbin", "lib", "lib32", "lib64", "libx32") {
 		if strings.HasPrefix(p, d) {
-			out = append(out, "/usr"+p)
+			out = append(out, usr+p)
 		}
-		if strings.HasPrefix(p, "/usr"+d) {
-			out = append(out, strings.TrimPrefix(p, "/usr"))
+		if strings.HasPrefix(p, usr+d) {
+			out = append(out, strings.TrimPrefix(p, usr))
 		}
 	}
 	return out
@@ -411,6 +412,9 @@ func (pl *planner) plan(ctx context.Context, fs []finding.Finding) {
 	}
 	for _, p := range pathOrder {
 		pl.planPath(ctx, p, byPath[p])
+		if catalog.Get("ld.preload").Covers(p) {
+			pl.planPreloaded(p, byPath[p])
+		}
 	}
 	for _, u := range acctOrder {
 		pl.planAccount(u, accounts[u])
@@ -769,6 +773,33 @@ func (pl *planner) sysvFiles(p string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// planPreloaded quarantines the libraries a preload file names that no package installed and
+// that are new since the baseline (without one: that no package installed).
+func (pl *planner) planPreloaded(p string, fs []finding.Finding) {
+	data, err := pl.env.FS.ReadFile(p, 1<<20)
+	if err != nil {
+		return
+	}
+	for _, w := range strings.Fields(string(data)) {
+		if !strings.HasPrefix(w, "/") {
+			continue
+		}
+		lib := hostfs.Clean(w)
+		st, err := pl.env.FS.Lstat(lib)
+		if err != nil || pl.coveringStep(lib) != nil {
+			continue
+		}
+		if _, owned := pl.ownerOf(lib); owned {
+			continue
+		}
+		if _, inBase := pl.baseFile(lib); inBase {
+			continue
+		}
+		loc, undo, ok := catalog.UndoAt(lib)
+		pl.planRemoval(lib, st, fs, loc, undo, ok)
+	}
 }
 
 // planLines removes the intruder's lines of a file that also holds the host's own: the lines

@@ -38,13 +38,13 @@ type Blocker struct {
 
 // Result is the gate's answer.
 type Result struct {
-	Ready    bool       `json:"ready"`
-	Verdict  string     `json:"check_verdict"`
-	Baseline string     `json:"baseline,omitempty"`
-	Blockers []Blocker  `json:"blockers"`
-	Passed   []string   `json:"passed"`
-	Lift     []string   `json:"lift_commands"` // the contain undo commands that lift the containment
-	Answered []string   `json:"answered_by_clean,omitempty"`
+	Ready    bool          `json:"ready"`
+	Verdict  string        `json:"check_verdict"`
+	Baseline string        `json:"baseline,omitempty"`
+	Blockers []Blocker     `json:"blockers"`
+	Passed   []string      `json:"passed"`
+	Lift     []string      `json:"lift_commands"` // the contain undo commands that lift the containment
+	Answered []string      `json:"answered_by_clean,omitempty"`
 	Report   *check.Report `json:"-"`
 }
 
