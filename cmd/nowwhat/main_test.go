@@ -66,13 +66,13 @@ func TestHelpAndVersion(t *testing.T) {
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "nowwhat ") {
 		t.Fatalf("version: %+v", r)
 	}
-	for _, c := range []string{"keygen", "snapshot", "seal", "baseline", "diff", "check", "note", "investigate", "collect", "collect verify", "maintenance", "contain service", "contain isolate", "contain kill", "contain suspend", "contain lock-user", "contain revoke-key", "contain undo", "contain status", "contain confirm", "report"} {
+	for _, c := range []string{"keygen", "snapshot", "seal", "baseline", "diff", "check", "note", "investigate", "collect", "collect verify", "maintenance", "contain service", "contain isolate", "contain kill", "contain suspend", "contain lock-user", "contain revoke-key", "contain undo", "contain status", "contain confirm", "report", "clean", "clean undo", "clean status", "verify"} {
 		r := run(t, nil, append(strings.Fields(c), "--help")...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Examples:") {
 			t.Errorf("%s --help lacks examples: %+v", c, r)
 		}
 	}
-	r = run(t, nil, "clean")
+	r = run(t, nil, "guide")
 	if r.code != 3 || !strings.Contains(r.stderr, "not built yet") {
 		t.Errorf("unbuilt step: %+v", r)
 	}

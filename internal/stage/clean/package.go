@@ -166,7 +166,14 @@ func (pl *planner) planPackage(ctx context.Context, p string, owner snapshot.Pac
 		pl.addStep(p, fs, s)
 		return
 	}
-	f, found, err := o.pkg.Extract(owner.Path)
+	var f *deb.File
+	found := false
+	for _, a := range aliases(owner.Path) {
+		if f, found, err = o.pkg.Extract(a); err != nil || found {
+			owner.Path = a
+			break
+		}
+	}
 	if err != nil || !found {
 		why := "the package has no such file"
 		if err != nil {
