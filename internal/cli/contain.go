@@ -337,26 +337,12 @@ func (g *globals) startWatchdog() error {
 	if err != nil || len(in) == 0 || in[0].Kind != "isolate" {
 		return err
 	}
-	exe, err := os.Executable()
+	pid, err := g.startDetached([]string{"contain", "rollback-watch", "--id", in[0].ID, "--quiet"})
 	if err != nil {
 		return fmt.Errorf("start the rollback timer: %w (undo by hand: nowwhat contain undo --apply)", err)
 	}
-	args := []string{"contain", "rollback-watch", "--id", in[0].ID, "--quiet"}
-	if g.caseDir != "" {
-		args = append([]string{"--case", g.caseDir}, args...)
-	}
-	c := exec.Command(exe, args...)
-	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
-		c.Stdin, c.Stdout, c.Stderr = devnull, devnull, devnull
-		defer devnull.Close()
-	}
-	if err := c.Start(); err != nil {
-		return fmt.Errorf("start the rollback timer: %w (undo by hand: nowwhat contain undo --apply)", err)
-	}
-	c.Process.Release()
 	fmt.Fprintf(g.stdout, "  rollback timer running (pid %d): the isolation is removed at %s unless you run: nowwhat contain confirm\n",
-		c.Process.Pid, in[0].Expires)
+		pid, in[0].Expires)
 	return nil
 }
 
@@ -576,3 +562,28 @@ func (g *globals) serviceWithMaintenance(cmd *cobra.Command, f *containFlags, na
 
 // esc shows a string from the host (a unit, an account, a key comment) safely: see textsafe.
 func esc(s string) string { return textsafe.Escape(s) }
+
+// startDetached starts this binary with args (and the case folder) in a session of its own,
+// with no terminal, so it outlives the operator's login: the rollback timers of contain and
+// harden. It returns the new process's pid.
+func (g *globals) startDetached(args []string) (int, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	if g.caseDir != "" {
+		args = append([]string{"--case", g.caseDir}, args...)
+	}
+	c := exec.Command(exe, args...)
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
+		c.Stdin, c.Stdout, c.Stderr = devnull, devnull, devnull
+		defer devnull.Close()
+	}
+	if err := c.Start(); err != nil {
+		return 0, err
+	}
+	pid := c.Process.Pid
+	c.Process.Release()
+	return pid, nil
+}

@@ -3,10 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -305,27 +302,13 @@ func (g *globals) printHarden(d *harden.Def, out *contain.Outcome, apply bool) {
 	fmt.Fprintln(w)
 }
 
-// startHardenWatch starts the detached process that rolls an sshd change back at its time.
+// startHardenWatch starts the detached process that rolls a change back at its time.
 func (g *globals) startHardenWatch(id, root string) error {
-	exe, err := os.Executable()
+	pid, err := g.startDetached([]string{"harden", "rollback-watch", "--id", id, "--root", root, "--quiet"})
 	if err != nil {
 		return fmt.Errorf("start the rollback timer: %w (undo by hand: nowwhat harden undo --apply)", err)
 	}
-	args := []string{"harden", "rollback-watch", "--id", id, "--root", root, "--quiet"}
-	if g.caseDir != "" {
-		args = append([]string{"--case", g.caseDir}, args...)
-	}
-	c := exec.Command(exe, args...)
-	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
-		c.Stdin, c.Stdout, c.Stderr = devnull, devnull, devnull
-		defer devnull.Close()
-	}
-	if err := c.Start(); err != nil {
-		return fmt.Errorf("start the rollback timer: %w (undo by hand: nowwhat harden undo --apply)", err)
-	}
-	c.Process.Release()
-	fmt.Fprintf(g.stdout, "  rollback timer running (pid %d): unless you run nowwhat harden confirm, the change is put back\n\n", c.Process.Pid)
+	fmt.Fprintf(g.stdout, "  rollback timer running (pid %d): unless you run nowwhat harden confirm, the change is put back\n\n", pid)
 	return nil
 }
 

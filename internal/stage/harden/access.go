@@ -214,7 +214,7 @@ func (c Change) sshdSafe(env *contain.Env) ([]string, error) {
 		ks, _ := sshd.ParseAuthorizedKeys(data)
 		for _, k := range ks {
 			if k.Fingerprint == login.Key && accepted(k, op.Client.Addr()) {
-				return warn, nil
+				return append(warn, fmt.Sprintf("your own login (%s) used the key %s, which sshd keeps taking for %s from %s (%s line %d)", login.Where, login.Key, user, from, f, k.Line)), nil
 			}
 		}
 	}
