@@ -185,7 +185,13 @@ func containActions(cfg *Config, st *State) []Action {
 				}
 			}
 			plan := with(cfg.base(args...), root...)
-			out = append(out, Action{Label: textsafe.Escape(strings.Join(args[1:], " ")), Args: plan, Apply: with(plan, "--apply"), Why: textsafe.Escape(p.Why)})
+			a := Action{Label: textsafe.Escape(strings.Join(args[1:], " ")), Args: plan, Apply: with(plan, "--apply"), Why: textsafe.Escape(p.Why)}
+			if args[1] == "service" && cfg.Live() {
+				// visitors get the maintenance page on the ports the service listened on
+				a.Apply = append(a.Apply, "--maintenance")
+				a.Why += "; an \"offline for maintenance\" page takes its place"
+			}
+			out = append(out, a)
 		}
 	}
 	if len(st.InForce) > 0 {

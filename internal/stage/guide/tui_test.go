@@ -363,6 +363,13 @@ func TestWaitingConfirmation(t *testing.T) {
 	if !slices.Contains(iso, "192.0.2.10") || slices.Contains(iso, "YOUR_ADDRESS") {
 		t.Errorf("isolate over SSH keeps the operator's address: %v", iso)
 	}
+	cfg.Propose = func(*check.Report) []Proposal {
+		return []Proposal{{Args: []string{"contain", "service", "nginx"}, Why: "web shell"}}
+	}
+	svc := Actions(cfg, st, StepContain)[1]
+	if slices.Contains(svc.Args, "--apply") || !slices.Equal(svc.Apply[len(svc.Apply)-2:], []string{"--apply", "--maintenance"}) {
+		t.Errorf("a service is planned, then stopped with the maintenance page in its place: %v / %v", svc.Args, svc.Apply)
+	}
 	m := New(cfg, run)
 	m.openStep(StepContain)
 	if s := screenText(m); !strings.Contains(s, "WAITING FOR YOUR CONFIRMATION") || !strings.Contains(s, "rolls back by itself") || !strings.Contains(s, "connected over SSH") {
