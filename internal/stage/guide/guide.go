@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/nowwhat/nowwhat/internal/base/casedir"
+	"github.com/nowwhat/nowwhat/internal/base/catalog"
 	"github.com/nowwhat/nowwhat/internal/base/finding"
 	"github.com/nowwhat/nowwhat/internal/base/textsafe"
 	"github.com/nowwhat/nowwhat/internal/detect/sessions"
@@ -332,7 +333,7 @@ var rootRules = map[string]bool{
 }
 
 // rootOnly are places only root can write.
-var rootOnly = []string{"/etc/", "/usr/", "/lib/", "/lib64/", "/boot/", "/root/", "/bin/", "/sbin/"}
+var rootOnly = catalog.Dirs("etc", "usr", "lib", "lib64", "boot", "home.root", "bin", "sbin")
 
 // RootTaken says why the intruder must be assumed to have had root (nil: nothing shows it).
 func (s *State) RootTaken() []string {
@@ -360,7 +361,7 @@ func (s *State) RootTaken() []string {
 			continue
 		}
 		for _, p := range rootOnly {
-			if strings.HasPrefix(f.Path, p) {
+			if strings.HasPrefix(f.Path, strings.TrimSuffix(p, "/")+"/") {
 				add(textsafe.Escape(f.Title))
 				break
 			}
