@@ -50,9 +50,10 @@ func main() {
 	alarms := flag.Bool("benign-alarms", true, "list the benign files with an alarm")
 	tools := flag.Bool("tools", false, "list the benign files named as admin tools")
 	peer := flag.Bool("peer", false, "also run clamscan, when installed, over the same files")
-	verbose := flag.Bool("v", false, "print every file's score and reasons")
+	verbose := flag.Bool("v", false, "print the score and reasons of every web shell of the tuning half (of the held-out half too with -heldout-misses) and of every benign file with an alarm")
 	writeSplit := flag.String("write-split", "", "write the corpus's split by family to this file and stop")
 	quick := flag.Bool("quick", false, "only the web-root install, no speed runs")
+	tuningOnly := flag.Bool("tuning-only", false, "leave the held-out half out entirely (neither scanned nor counted): for work on the detector")
 	writeKnown := flag.String("write-known", "", "write the admin tools' release digests (known.tsv) to this file and stop")
 	flag.Parse()
 	if *testdata == "" {
@@ -84,6 +85,15 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
+	if *tuningOnly {
+		kept := shells[:0]
+		for _, s := range shells {
+			if s.Half == wseval.Tuning {
+				kept = append(kept, s)
+			}
+		}
+		shells = kept
+	}
 	cache := wseval.CacheDir()
 	fetched, notes, err := wseval.Fetch(context.Background(), wseval.BenignPackages, cache)
 	for _, n := range notes {
@@ -111,7 +121,8 @@ func main() {
 
 	classify := func(s wseval.Sample) wseval.Verdict {
 		r := webshell.Scan(s.Path, s.Content)
-		if *verbose {
+		show := s.Half == wseval.Tuning || s.Half == wseval.HeldOut && *heldoutMisses || s.Half == "" && r.Verdict != webshell.VerdictClean && r.Verdict != webshell.VerdictKnown
+		if *verbose && show {
 			fmt.Printf("%-9s %4d %-6s %s\n", r.Verdict, r.Score, r.Language, s.Path)
 			for _, x := range r.Reasons {
 				fmt.Printf("      %3d %-28s %s\n", x.Weight, x.Rule, x.Evidence)

@@ -56,8 +56,9 @@ func collectGeneric(u *unit) {
 					continue // new $class(...): an object, no call
 				}
 				if i > 0 && (u.isOp(i-1, "->") || u.isOp(i-1, "::")) {
-					// $obj->$method(...): a method named by a variable
-					u.calls = append(u.calls, call{name: tk.lc, kind: cVar, at: i, open: i + 1, close: c, args: u.splitArgs(i+2, c), callee: [2]int{i, i + 1}})
+					// $obj->$method(...): one of the object's own methods, named by a variable
+					// (an application's dispatch to its handlers), no function of PHP's
+					u.calls = append(u.calls, call{name: tk.lc, kind: cVar, at: i, open: i + 1, close: c, args: u.splitArgs(i+2, c), callee: [2]int{i, i + 1}, method: true})
 					continue
 				}
 				u.calls = append(u.calls, call{name: tk.lc, kind: cVar, at: i, open: i + 1, close: c, args: u.splitArgs(i+2, c), callee: [2]int{i, i + 1}})
@@ -73,6 +74,9 @@ func collectGeneric(u *unit) {
 			lo := o
 			for lo > 0 && (u.t[lo-1].k == tkVar || u.isOp(lo-1, "->") || u.isOp(lo-1, "$")) {
 				lo--
+			}
+			if lo > 0 && u.isIdent(lo-1, "new") {
+				continue // new $a['class'](...): an object, no call
 			}
 			if lo < o && u.t[lo].k == tkVar || lo < o && u.isOp(lo, "$") {
 				u.calls = append(u.calls, call{name: u.t[lo].lc, kind: cVar, at: lo, open: i, close: c, args: u.splitArgs(i+1, c), callee: [2]int{lo, i}})
@@ -101,7 +105,19 @@ func (u *unit) addAssign(i int) {
 		return
 	}
 	end := u.stmtEnd(i + 1)
-	u.asg = append(u.asg, assign{lhs: keys, lo: i + 1, hi: end, op: u.t[i].s, elem: elem})
+	dyn := false
+	if elem {
+		// $h{$name} = ..., $h[$i] = ...: an element named by a variable
+		for k := lo + 1; k < i; k++ {
+			if u.isOp(k, "{") || u.isOp(k, "[") {
+				if c := u.closeOf(k); c == k+2 && u.t[k+1].k == tkVar || c == k+3 && u.t[k+2].k == tkVar && u.isOp(k+1, "$") {
+					dyn = true
+				}
+				break
+			}
+		}
+	}
+	u.asg = append(u.asg, assign{lhs: keys, lo: i + 1, hi: end, op: u.t[i].s, elem: elem, dynKey: dyn})
 }
 
 // lhsStart returns the first token of the left-hand side of the assignment at i.
@@ -122,6 +138,9 @@ func (u *unit) lhsStart(i int) int {
 				}
 				if t.s == "}" && u.p.name == "php" && !(o > 0 && (u.t[o-1].k == tkVar || u.isOp(o-1, "->") || u.t[o].s == "${")) {
 					return k + 1
+				}
+				if t.s == "}" && u.p.name == "perl" && !(o > 0 && (u.t[o-1].k == tkVar || u.isOp(o-1, "->") || u.isOp(o-1, "$") || u.isOp(o-1, "@") || u.isOp(o-1, "%") || u.isOp(o-1, "}") || u.isOp(o-1, "]"))) {
+					return k + 1 // a block's end, not a hash's key
 				}
 				k = o - 1
 				continue

@@ -29,6 +29,10 @@ type val struct {
 	// a big application's layers does not count as reaching a sink in another corner of it.
 	hops, dhops uint8
 	obj         bool // an object made with new (never a function's name)
+	// sock: it is a network connection the code opened; net: it was read from one (a
+	// remote controller's commands), counted in nhops like hops
+	sock, net bool
+	nhops     uint8
 }
 
 // maxHops bounds how many assignments, parameter passes and returns input is followed through.
@@ -62,6 +66,16 @@ func (v *val) merge(o val) bool {
 	if o.obj && !v.obj {
 		v.obj, changed = true, true
 	}
+	if o.sock && !v.sock {
+		v.sock, changed = true, true
+	}
+	if o.net {
+		if !v.net {
+			v.net, v.nhops, changed = true, o.nhops, true
+		} else if o.nhops < v.nhops {
+			v.nhops, changed = o.nhops, true
+		}
+	}
 	return changed
 }
 
@@ -74,6 +88,10 @@ func step(v val) val {
 	}
 	if v.dhops > maxHops {
 		v.dec = false
+	}
+	v.nhops++
+	if v.nhops > maxHops {
+		v.net, v.sock = false, false
 	}
 	return v
 }
@@ -95,6 +113,10 @@ type vinfo struct {
 	assigned bool
 	// alts are the constants a loop variable takes (foreach over a constant array)
 	alts []string
+	// params: a hash the script fills with the request's parameters, each under the name
+	// the request gave it ($FORM{$name} = $value in a CGI script's own parser): reading it
+	// is reading the request
+	params bool
 }
 
 type assign struct {
@@ -105,12 +127,15 @@ type assign struct {
 	each   bool // foreach/for-in: the variables take the elements of the right-hand side
 	// outParam: read(STDIN, $buf), in.read(buf): the variable is filled by the call
 	outParam bool
+	// dynKey: an element named by a variable is assigned ($form{$name} = $value)
+	dynKey bool
 }
 
 // fdef is a function or method defined in the unit.
 type fdef struct {
 	name   string // lower case
 	params []string
+	rest   string // a parameter that takes every argument past the named ones (Perl's @_)
 	scope  int32
 	lo, hi int // body tokens
 	ret    val
@@ -140,6 +165,7 @@ type call struct {
 	// callee is the expression that gives the function's name (cVar): a variable, or
 	// $a['f'], $obj->$m, (...)
 	callee [2]int
+	method bool // $obj->$name(...): a method of the object named by a variable (cVar)
 }
 
 // unit is one piece of code under analysis: a file, or code decoded out of it.
@@ -169,6 +195,13 @@ type unit struct {
 	globalsInput bool
 	formFields   map[string]bool
 	evalBudget   int
+	// topics are the ranges of tokens where Perl's $_ has a name of its own (a loop's)
+	topics []topicRange
+}
+
+type topicRange struct {
+	lo, hi int
+	n      string
 }
 
 func newUnit(p *profile, src []byte, toks []tok, an *analysis, depth int) *unit {
@@ -382,6 +415,9 @@ func (u *unit) fixpoint() {
 				if vi.v.merge(v) {
 					changed = true
 				}
+				if a.dynKey && v.in && u.p.paramHashes && !vi.params {
+					vi.params, changed = true, true
+				}
 			}
 		}
 		// parameters take what the calls pass; returns give what the bodies return
@@ -393,14 +429,18 @@ func (u *unit) fixpoint() {
 			}
 			for _, f := range fs {
 				for ai, a := range c.args {
-					if ai >= len(f.params) {
+					name := f.rest
+					if ai < len(f.params) {
+						name = f.params[ai]
+					}
+					if name == "" {
 						break
 					}
 					v := u.eval(a[0], a[1])
 					if !v.in && !v.dec {
 						continue
 					}
-					vi := u.info(vkey{f.scope, f.params[ai]})
+					vi := u.info(vkey{f.scope, name})
 					vi.assigned = true
 					if vi.v.merge(step(v)) {
 						changed = true
@@ -575,6 +615,23 @@ func (u *unit) constParams() {
 		if !a.each || len(a.lhs) == 0 {
 			continue
 		}
+		if args := u.splitArgs(a.lo, a.hi); len(args) > 1 && len(args) <= 32 {
+			// foreach ('a', 'b'): a list of constants
+			var el []string
+			for _, x := range args {
+				v, _, ok := u.fold(x[0], x[1])
+				if !ok {
+					el = nil
+					break
+				}
+				el = append(el, v)
+			}
+			if el != nil {
+				vi := u.info(a.lhs[len(a.lhs)-1])
+				vi.alts = append(vi.alts, el...)
+				continue
+			}
+		}
 		s, _, ok := u.fold(a.lo, a.hi)
 		if !ok {
 			continue
@@ -649,6 +706,18 @@ func (u *unit) eval(lo, hi int) val {
 	if st < hi {
 		terms = append(terms, [2]int{st, hi})
 	}
+	if len(terms) > 1 && u.p.concatOps != nil {
+		// x + "": a conversion to text, the value as it came
+		var keep [][2]int
+		for _, tm := range terms {
+			if !(tm[1] == tm[0]+1 && u.t[tm[0]].k == tkStr && u.t[tm[0]].s == "" && u.t[tm[0]].fl&fInterp == 0) {
+				keep = append(keep, tm)
+			}
+		}
+		if len(keep) == 1 && u.onlyConcat(lo, hi) {
+			terms = keep
+		}
+	}
 	if len(terms) == 1 {
 		return u.term(terms[0][0], terms[0][1])
 	}
@@ -666,6 +735,23 @@ func (u *unit) eval(lo, hi int) val {
 		}
 	}
 	return v
+}
+
+// onlyConcat reports whether the top-level operators of lo..hi are all concatenation.
+func (u *unit) onlyConcat(lo, hi int) bool {
+	for k := lo; k < hi; k++ {
+		t := &u.t[k]
+		if t.k == tkOp {
+			if c := u.closeOf(k); c > k && c < hi && (t.s == "(" || t.s == "[" || t.s == "{") {
+				k = c
+				continue
+			}
+			if u.p.joinOps[t.s] && !u.p.concatOps[t.s] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // orOnly reports whether the top-level operators of lo..hi are all value-or operators (??, ||
@@ -819,9 +905,12 @@ func (u *unit) term(lo, hi int) val {
 			}
 			cur, have = u.lookupVal(k, t.lc), true
 		case tkIdent:
-			if t.lc == "new" && k+1 < hi {
+			if t.lc == "new" && k+1 < hi && !(k > lo && (u.isOp(k-1, "->") || u.isOp(k-1, "."))) {
 				v := u.argsVal(k+1, hi)
 				v.pure, v.obj = false, true
+				if u.p.netMakers[u.tk(k+1).lc] || u.p.netMakers[u.qualifiedLast(k+1, hi)] {
+					v.sock = true
+				}
 				return v
 			}
 			if u.p.keywordNoValue[t.lc] {
@@ -946,6 +1035,10 @@ func (u *unit) term(lo, hi int) val {
 
 func (u *unit) lookupVal(i int, name string) val {
 	if vi := u.lookup(i, name); vi != nil {
+		if vi.params {
+			u.an.input = true
+			return val{in: true, pure: true, src: "%" + name + " (the request's parameters, parsed by the script)"}
+		}
 		if u.formFields != nil && (i >= len(u.scope) || u.scope[i] == 0) {
 			if f, ok := u.formInput(name); ok {
 				v := vi.v
@@ -1023,6 +1116,20 @@ func (u *unit) callVal(name string, at, lo, hi int) val {
 }
 
 func (u *unit) callVal0(name string, at, lo, hi int) val {
+	if u.p.callHook != nil {
+		if v, ok := u.p.callHook(u, name, at, lo, hi); ok {
+			return v
+		}
+	}
+	if u.p.netMakers[name] && name != "new" && name != "open" {
+		// a connection opened: what is read from it comes from the other end
+		return val{sock: true, obj: true}
+	}
+	if u.p.netReaders[name] {
+		if a := u.argsVal(lo, hi); a.sock || a.net {
+			return val{net: true, nhops: a.nhops}
+		}
+	}
 	switch {
 	case u.p.sanitizers[name]:
 		return val{}
@@ -1065,6 +1172,14 @@ func (u *unit) methodVal0(recv val, name string, at, lo, hi int) val {
 	if u.p.sanitizers[name] {
 		return val{}
 	}
+	if u.p.netMakers[name] && (name != "new" && name != "open" || u.p.netMakers[u.tk(at-2).lc]) {
+		// socket.socket(), serverSocket.accept(), TCPSocket.new, IO::Socket::INET->new
+		return val{sock: true, obj: true}
+	}
+	if u.p.netReaders[name] && (recv.sock || recv.net) {
+		// sock.recv(), in.readLine(), $sock->getline: what the other end sent
+		return val{net: true, nhops: recv.nhops}
+	}
 	if u.p.decoders[name] {
 		v := u.argsVal(lo, hi)
 		v.merge(recv)
@@ -1087,6 +1202,23 @@ func (u *unit) methodVal0(recv val, name string, at, lo, hi int) val {
 	recv.merge(a)
 	recv.pure = recv.pure && !a.in
 	return recv
+}
+
+// qualifiedLast is the last name of a dotted or :: name starting at token k (java.net.Socket:
+// "socket").
+func (u *unit) qualifiedLast(k, hi int) string {
+	last := ""
+	for ; k < hi && k < len(u.t); k++ {
+		if u.t[k].k == tkIdent {
+			last = u.t[k].lc
+			if u.isOp(k+1, ".") || u.isOp(k+1, "::") {
+				k++
+				continue
+			}
+		}
+		break
+	}
+	return last
 }
 
 // source reports request input starting at token i.

@@ -72,6 +72,8 @@ func init() {
 	p.features = javaFeatures
 	p.watch = set("java.lang.runtime", "getruntime", "exec", "processbuilder", "/bin/sh", "/bin/bash", "cmd.exe", "defineclass")
 	p.funcWord = func(u *unit, k int) bool { return false }
+	p.netReaders = set("getinputstream", "readline", "read", "readutf", "readallbytes", "readobject")
+	p.netMakers = set("socket", "accept", "sslsocket", "createsocket")
 	p.nest = func(u *unit, code string) {
 		src := javaUnicode([]byte(code))
 		n := newUnit(javaProfile, src, lexC(src), u.an, u.depth+1)

@@ -26,6 +26,10 @@ const sniffLen = 64 << 10
 // says nothing (.txt, .cgi, no extension, an image), from its content. It returns LangUnknown
 // when neither tells.
 func DetectLanguage(name string, content []byte) string {
+	if imageMagic(content) && !imagePHP(content[:min(len(content), MaxScan)]) {
+		// an image whose bytes happen to hold "<?" somewhere: no code
+		return LangUnknown
+	}
 	ext := strings.ToLower(path.Ext(name))
 	if l, ok := extLang[ext]; ok {
 		if l == LangPHP && !hasPHPOpen(lowerHead(content)) {
@@ -162,4 +166,47 @@ func lineStarts(lc []byte, prefixes ...string) bool {
 		}
 	}
 	return false
+}
+
+// imageMagic reports content that starts like an image.
+func imageMagic(r []byte) bool {
+	return bytes.HasPrefix(r, []byte("GIF8")) || bytes.HasPrefix(r, []byte("\xff\xd8\xff")) ||
+		bytes.HasPrefix(r, []byte("\x89PNG")) || bytes.HasPrefix(r, []byte("BM")) && len(r) > 2 && r[2] != ' '
+}
+
+// imagePHP reports an image that carries PHP code: an open tag followed by readable code with
+// a call or a variable in it before the close tag, not the random bytes of compressed pixels
+// that happen to spell "<?".
+func imagePHP(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte("<?"))
+		if j < 0 {
+			return false
+		}
+		st := i + j + 2
+		i = st
+		if st+4 <= len(b) && bytes.EqualFold(b[st:st+3], []byte("php")) && isSpace(b[st+3]) {
+			return true // "<?php ": no pixels spell that by chance
+		}
+		end := min(len(b), st+512)
+		if k := bytes.Index(b[st:end], []byte("?>")); k >= 0 {
+			end = st + k
+		}
+		code := b[st:end]
+		if len(code) < 4 {
+			continue
+		}
+		bad := 0
+		for _, c := range code {
+			if c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c >= 0x7f {
+				bad++
+			}
+		}
+		if bad*20 > len(code) {
+			continue
+		}
+		if bytes.IndexByte(code, '(') >= 0 && (bytes.IndexByte(code, '$') >= 0 || bytes.IndexByte(code, ';') >= 0) {
+			return true
+		}
+	}
 }

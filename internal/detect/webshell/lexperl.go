@@ -7,7 +7,10 @@ var perlOps = []string{"<=>", "**=", "||=", "&&=", "//=", "...", "<<=", ">>=", "
 
 // perlRegexAfter are the words after which a '/' starts a pattern, not a division.
 var perlRegexAfter = map[string]bool{"split": true, "grep": true, "if": true, "unless": true, "and": true, "or": true,
-	"not": true, "return": true, "while": true, "until": true, "push": true, "unshift": true, "join": true, "map": true, "when": true}
+	"not": true, "return": true, "while": true, "until": true, "push": true, "unshift": true, "join": true, "map": true, "when": true,
+	// words after which a term starts: %h and &f are variables there, not modulus and bit-and
+	"my": true, "our": true, "local": true, "keys": true, "values": true, "each": true, "scalar": true,
+	"defined": true, "exists": true, "delete": true, "foreach": true, "for": true, "print": true, "sort": true}
 
 // lexPerl tokenizes Perl: comments, POD and what follows __END__ are dropped; '...', "...",
 // q//, qq//, qw//, heredocs are strings (double-quoted ones keep their interpolated variables);
@@ -68,6 +71,12 @@ func lexPerl(src []byte) []tok {
 			}
 		case c == '/' && l.regexOK():
 			l.perlPattern(l.i, l.i, 1)
+		case c == '<' && l.readlineOK():
+			// <STDIN>, <$fh>, <FH>, <>: a line read from a handle, one token named as written
+			e := bytes.IndexByte(src[l.i:], '>')
+			w := string(src[l.i : l.i+e+1])
+			l.emit(tok{k: tkIdent, pos: int32(l.i), end: int32(l.i + e + 1), s: w, lc: asciiLower(w)})
+			l.i += e + 1
 		case isIdentStart(c):
 			st := l.i
 			for l.i < len(src) && (isIdentByte(src[l.i]) || src[l.i] == ':' && l.i+2 < len(src) && src[l.i+1] == ':' && isIdentStart(src[l.i+2])) {
@@ -181,6 +190,30 @@ func (l *lexer) regexOK() bool {
 		return true
 	}
 	return false
+}
+
+// readlineOK reports a '<' that starts a read from a handle (<STDIN>, <$fh>, <FH>, <>) where a
+// term may start.
+func (l *lexer) readlineOK() bool {
+	src := l.src
+	j := l.i + 1
+	if j < len(src) && src[j] == '$' {
+		j++
+	}
+	st := j
+	for j < len(src) && j-st < 64 && (isIdentByte(src[j]) || src[j] == ':') {
+		j++
+	}
+	if j >= len(src) || src[j] != '>' || st < j && !isIdentStart(src[st]) {
+		return false
+	}
+	if len(l.toks) > 0 {
+		p := l.toks[len(l.toks)-1]
+		if p.k == tkIdent && (p.lc == "chomp" || p.lc == "lc" || p.lc == "uc") {
+			return true
+		}
+	}
+	return l.regexOK()
 }
 
 func closerOf(c byte) byte {

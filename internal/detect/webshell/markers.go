@@ -97,6 +97,9 @@ func markers(an *analysis, content []byte) {
 	lc := toLower(content)
 	left := len(markerGroups)
 	markerMatcher.each(lc, func(n, at int) bool {
+		if at > 0 && isLetter(lc[at-1]) && isLetter(lc[at]) {
+			return true // inside a longer word ("/CIDSystemInfo" is no systeminfo)
+		}
 		g := markerGroups[markerGroupOf[n]]
 		if an.reasons[g.rule] == nil {
 			an.addMarker(g.rule, g.weight, clip(lineAround(content, at)))
@@ -129,3 +132,5 @@ func toLower(b []byte) []byte {
 	}
 	return out
 }
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

@@ -183,6 +183,8 @@ func init() {
 		n.run()
 	}
 	p.watch = phpBuiltWatch
+	p.netReaders = set("fgets", "fread", "fgetc", "stream_get_contents", "stream_get_line", "socket_read", "fscanf", "stream_socket_recvfrom")
+	p.netMakers = set("fsockopen", "pfsockopen", "stream_socket_client", "socket_create", "socket_accept", "stream_socket_accept")
 	p.embeddedCode = func(s string) bool {
 		return strings.Contains(s, "<?") && strings.Contains(s, "$_") && strings.Contains(s, "(")
 	}
@@ -504,6 +506,16 @@ func phpPrepare(u *unit) {}
 // phpSinkHook handles preg_replace's /e modifier, mb_ereg_replace's "e" option and the last-
 // argument callbacks.
 func phpSinkHook(u *unit, c *call) (sinkSpec, bool, bool) {
+	if c.kind == cMethod {
+		switch c.name {
+		case "query", "multi_query", "real_query", "prepare", "exec", "unquery":
+			// a method of that name runs SQL on a database handle only (a DNS resolver's
+			// query() asks for a record)
+			if !u.dbHandle(c) {
+				return sinkSpec{}, false, true
+			}
+		}
+	}
 	if c.kind != cPlain {
 		return sinkSpec{}, false, false
 	}
@@ -655,10 +667,7 @@ func phpFeatures(u *unit) {
 
 // phpPolyglot: PHP code in a file that starts like an image.
 func phpPolyglot(u *unit) {
-	r := u.src
-	img := bytes.HasPrefix(r, []byte("GIF8")) || bytes.HasPrefix(r, []byte("\xff\xd8\xff")) ||
-		bytes.HasPrefix(r, []byte("\x89PNG")) || bytes.HasPrefix(r, []byte("BM")) && len(r) > 2 && r[2] != ' '
-	if !img {
+	if !imageMagic(u.src) {
 		return
 	}
 	for i := range u.t {
@@ -815,4 +824,49 @@ func foldSprintf(a []string) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// phpDBMakers are the calls and classes that give a database handle.
+var phpDBMakers = set("mysqli", "pdo", "sqlite3", "mysqli_connect", "mysql_connect", "mysql_pconnect", "pg_connect",
+	"sqlite_open", "mssql_connect", "sqlsrv_connect", "oci_connect", "odbc_connect", "mysqli_init", "adonewconnection",
+	"newadoconnection", "db", "database", "connection", "getconnection", "dbconnect", "db_connect", "connect")
+
+// dbHandle reports whether a method's receiver looks like a database handle: named like one
+// ($db, $conn, $link, $pdo, $mysqli, $dbh, $this->db), or a variable assigned one (new mysqli,
+// new PDO, mysqli_connect, ...).
+func (u *unit) dbHandle(c *call) bool {
+	for k := c.recvLo; k < c.at && k < len(u.t); k++ {
+		t := &u.t[k]
+		if t.k != tkVar && t.k != tkIdent {
+			continue
+		}
+		if dbName(t.lc) || phpDBMakers[t.lc] {
+			return true
+		}
+		if t.k == tkVar {
+			key := u.varKey(k, t.lc)
+			for _, a := range u.asg {
+				if len(a.lhs) != 1 || a.lhs[0] != key {
+					continue
+				}
+				for j := a.lo; j < a.hi && j < a.lo+12; j++ {
+					if (u.t[j].k == tkIdent || u.t[j].k == tkVar) && (phpDBMakers[u.t[j].lc] || dbName(u.t[j].lc)) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+func dbName(n string) bool {
+	for _, part := range strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '-' || r == '>' || r == ':' }) {
+		for _, w := range []string{"db", "conn", "link", "pdo", "sql", "mysql", "database", "adodb", "oci"} {
+			if strings.HasPrefix(part, w) || strings.HasSuffix(part, w) || strings.HasSuffix(part, "dbh") {
+				return true
+			}
+		}
+	}
+	return false
 }

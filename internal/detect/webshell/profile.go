@@ -50,6 +50,9 @@ type profile struct {
 	// callParens: '(' after a value calls it (Python, Ruby, JavaScript)
 	callParens     bool
 	globalFallback bool // a name not found in a function's scope is looked up at the top level
+	// paramHashes: a hash filled under names from the request with values from it is the
+	// request's parameters (a CGI script's own form parser)
+	paramHashes bool
 
 	assignOps      map[string]bool
 	joinOps        map[string]bool // operators whose result joins its operands (concatenation, arithmetic)
@@ -79,6 +82,11 @@ type profile struct {
 
 	foldCall   map[string]foldFn // constant folding of calls
 	foldMethod map[string]foldFn // constant folding of methods (receiver first)
+	// netMakers are the calls, methods and constructors that open a network connection (what
+	// is read from it is the other end's)
+	netMakers map[string]bool
+	// netReaders read from a connection (its data is the other end's)
+	netReaders map[string]bool
 
 	source       func(u *unit, i int) (end int, what string, upload bool)
 	interpSource func(name string) (val, bool) // a variable interpolated in a string that is input ($_GET)
@@ -88,6 +96,9 @@ type profile struct {
 	funcWord     func(u *unit, k int) bool // an anonymous function starts at token k
 	castClean    func(u *unit, lo, hi int) bool
 	parenless    func(u *unit, k, hi int) (end int, v val, ok bool)
+	// callHook gives the value of a call of a plain function the language treats specially
+	// (Perl's split without an expression reads $_)
+	callHook     func(u *unit, name string, at, lo, hi int) (val, bool)
 	collect      func(u *unit)
 	prepare      func(u *unit)
 	features     func(u *unit)
@@ -143,6 +154,9 @@ func (p *profile) sinkOf(u *unit, c *call) (sinkSpec, bool) {
 			return spec, true
 		}
 	case cVar:
+		if c.method {
+			return sinkSpec{}, false
+		}
 		// a function named by a variable: what it resolves to
 		if name, built := u.resolveVarCall(c); name != "" {
 			if p.execDanger[name] {

@@ -69,7 +69,7 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 	ev := u.callEvidence(c)
 	switch spec.kind {
 	case skCode, skExec:
-		if r := c.allArgs(); r[0] < r[1] && !u.constantArgs(c) {
+		if r := c.allArgs(); r[0] < r[1] && !u.constantArgs(c) && !u.knownConstants(r[0], r[1]) {
 			u.an.dynSink = true
 		}
 	}
@@ -91,6 +91,10 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 		u.an.exec = true
 		if v.in {
 			u.an.add("flow.exec", strength(v, wFlowExec), withSource(ev, v))
+			return
+		}
+		if v.net {
+			u.an.add("net.exec", wFlowExec, clip([]byte(ev+" <- read from a network connection")))
 			return
 		}
 		if v.dec {
@@ -157,16 +161,22 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 		p, pr, okp := get(spec.arg)
 		d, dr, okd := get(spec.arg2)
 		switch {
-		case okp && okd && p.in && d.in:
+		case okp && okd && p.in && !p.up && d.in && (near(p) || near(d)):
+			// (a path from an upload is its temporary file's, not one the request chose)
 			u.an.add("flow.write", wFlowWrite, withSource(ev, d))
 		case okp && okd && d.in && d.pure && u.webRootPath(pr[0], pr[1]):
 			// the request's data saved as a file of the site itself: an upload by hand
 			u.an.inputWrite = true
 			u.an.add("flow.upload", wFlowUpload, withSource(ev, d))
 		case okd && d.dec:
-			u.an.add("write.decoded", wWriteDecoded, ev)
+			// decoded data written: a dropper when the data is a literal of the page, or the
+			// file is a page of the site; an application writing out what it decompressed
+			// (a PDF's streams, a download) otherwise
 			if s, _, ok := u.fold(dr[0], dr[1]); ok {
+				u.an.add("write.decoded", wWriteDecoded, ev)
 				u.nest(s, "dropped file")
+			} else if okp && (u.scriptName(pr[0], pr[1]) || u.webRootPath(pr[0], pr[1])) {
+				u.an.add("write.decoded", wWriteDecoded, ev)
 			}
 		case okd && d.in:
 			u.an.inputWrite = true
@@ -223,15 +233,15 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 		u.an.fdDup = true
 	case skRead:
 		// (Perl's two-argument open puts the mode in front of the path: "< $path")
-		if v, _, ok := get(spec.arg); ok && v.in && (v.pure || u.p.name == "perl" && c.name == "open" && v.hops <= strongHops) && !v.up {
+		if v, r, ok := get(spec.arg); ok && v.in && (v.pure || u.p.name == "perl" && c.name == "open" && near(v) && u.modeAndOne(r[0], r[1])) && !v.up {
 			u.an.add("flow.read", wFlowRead, withSource(ev, v))
 		}
 	case skList:
-		if v, _, ok := get(spec.arg); ok && v.in && !v.up {
+		if v, _, ok := get(spec.arg); ok && v.in && near(v) && !v.up {
 			u.an.add("flow.list", wFlowList, withSource(ev, v))
 		}
 	case skDelete:
-		if v, _, ok := get(spec.arg); ok && v.in && !v.up {
+		if v, _, ok := get(spec.arg); ok && v.in && near(v) && !v.up {
 			u.an.add("flow.delete", wFlowDelete, withSource(ev, v))
 		}
 	case skMail:
@@ -246,6 +256,10 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 func (u *unit) codeArg(c *call, v val, r [2]int, ev, rule string, w int) {
 	if v.in {
 		u.an.add(rule, strength(v, w), withSource(ev, v))
+		return
+	}
+	if v.net {
+		u.an.add("net.exec", wFlowExec, clip([]byte(ev+" <- read from a network connection")))
 		return
 	}
 	s, fi, ok := u.fold(r[0], r[1])
@@ -448,6 +462,33 @@ func (u *unit) inputOrFixedN(lo, hi, depth int) bool {
 // text: request input as it came counts wherever it goes (within maxHops).
 const strongHops = 3
 
+// modeAndOne reports a path that is one variable with at most an open mode around it
+// (Perl's "< $path", ">>$file"): the variable is the whole path.
+func (u *unit) modeAndOne(lo, hi int) bool {
+	if hi != lo+1 {
+		return hi > lo && u.t[lo].k == tkVar
+	}
+	t := &u.t[lo]
+	if t.k == tkVar {
+		return true
+	}
+	if t.k != tkStr {
+		return false
+	}
+	vars := 0
+	for _, p := range t.parts {
+		if p.v != "" {
+			vars++
+		} else if strings.Trim(p.text, "<>+|& \t") != "" {
+			return false
+		}
+	}
+	return vars == 1
+}
+
+// near reports input as it came or close to where it came in.
+func near(v val) bool { return v.pure || v.hops <= strongHops }
+
 // strength is a flow's weight: in full for input as it came or close to its source; less for
 // input mixed into other text far from where it came in (a template engine's expressions,
 // a command line an application builds from its settings).
@@ -512,6 +553,32 @@ func (u *unit) webRootPathN(lo, hi, depth int) bool {
 		}
 	}
 	return false
+}
+
+// knownConstants reports an expression made only of variables the analysis knows to hold
+// constants (a loop over a fixed list, a settings value): nothing it could not follow.
+func (u *unit) knownConstants(lo, hi int) bool {
+	vars := 0
+	for k := lo; k < hi && k < len(u.t); k++ {
+		t := &u.t[k]
+		switch t.k {
+		case tkVar:
+			vi := u.lookup(k, t.lc)
+			if vi == nil || vi.v.in || vi.v.dec || vi.v.net || !vi.hasConst && len(vi.alts) == 0 {
+				return false
+			}
+			vars++
+		case tkIdent:
+			if u.isOp(k+1, "(") || !u.p.varSigil {
+				return false
+			}
+		case tkStr, tkCmd:
+			if len(t.parts) > 0 {
+				return false
+			}
+		}
+	}
+	return vars > 0
 }
 
 // constantArgs reports a call whose arguments all fold to constants (a list of literals too).

@@ -34,12 +34,28 @@ var BenignPackages = []Package{
 	{"roundcube-plugins", "1.6.5+dfsg-1+deb12u14"},
 	{"tomcat10-examples", "10.1.60-1~deb12u1"},
 	{"wordpress", "6.1.9+dfsg1-0+deb12u1"},
+	// admin tools and applications in PHP
+	{"cacti", "1.2.24+ds1-1+deb12u5"},
+	{"gosa", "2.8~git20230203.10abe45+dfsg-1+deb12u2"},
+	{"icingaweb2", "2.11.4-2+deb12u1"},
+	{"php-horde", "5.2.23+debian0-6"},
+	{"php-horde-imp", "6.2.27-3"},
+	{"postfixadmin", "3.3.13-1+deb12u1"},
+	{"tt-rss", "21~git20210204.b4cbc79+dfsg-1.2"},
+	// CGI scripts in Perl
+	{"awstats", "7.8-3+deb12u2"},
+	{"dwww", "1.15"},
+	{"gitweb", "1:2.39.5-0+deb12u3"},
+	{"munin", "2.0.73-1"},
+	{"smokeping", "2.7.3-4.1"},
+	// Tomcat's own admin pages (JSP)
+	{"tomcat10-admin", "10.1.60-1~deb12u1"},
 }
 
 // ToolPackages are the benign packages that are admin tools: their files that read as alarms
 // by their code alone are recognized as known releases (internal/detect/webshell/known.tsv,
 // written by `go run ./bench/webshell-eval -write-known FILE`).
-var ToolPackages = map[string]bool{"adminer": true, "phpmyadmin": true}
+var ToolPackages = map[string]bool{"adminer": true, "phpmyadmin": true, "php-horde": true}
 
 // DebVersion returns the version in a .deb file name (name_version_arch.deb).
 func DebVersion(deb string) string {
