@@ -1,6 +1,9 @@
 package webshell
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // ASP (VBScript, JScript) and ASP.NET (C#, VB.NET, JScript.NET) pages.
 
@@ -13,6 +16,18 @@ var aspRequestMembers = set("form", "querystring", "item", "cookies", "params", 
 // token).
 func aspSource(u *unit, i int) (int, string, bool) {
 	t := &u.t[i]
+	if t.k == tkIdent && u.controls != nil && !(i > 0 && u.memberOp(i-1)) {
+		// a form control of the page (<asp:TextBox id="x" runat="server">): x.Text is what
+		// the visitor typed; an upload control is the uploaded file
+		if file, ok := u.controls[t.lc]; ok {
+			if file {
+				return i + 1, t.s + " (an upload control)", true
+			}
+			if u.isOp(i+1, ".") && i+2 < len(u.t) && aspControlValue[u.t[i+2].lc] {
+				return i + 3, t.s + "." + u.t[i+2].s + " (a form control)", false
+			}
+		}
+	}
 	if t.k != tkIdent || t.lc != "request" {
 		return 0, "", false
 	}
@@ -44,6 +59,95 @@ func aspSource(u *unit, i int) (int, string, bool) {
 		}
 	}
 	return 0, "", false
+}
+
+// aspControlValue are the members of a form control that hold what the visitor sent.
+var aspControlValue = set("text", "value", "selectedvalue", "selecteditem", "innertext", "checked")
+
+// aspControls finds the form controls an ASP.NET page declares to run at the server
+// (<asp:TextBox>, <input runat="server">, <textarea>, <asp:FileUpload>...) by their ids, lower
+// case; true for upload controls.
+func aspControls(src []byte) map[string]bool {
+	lc := toLower(src)
+	var out map[string]bool
+	for i := 0; ; {
+		j := bytes.Index(lc[i:], []byte("runat"))
+		if j < 0 {
+			return out
+		}
+		at := i + j
+		i = at + 5
+		lt := bytes.LastIndexByte(lc[max(0, at-2000):at], '<')
+		gt := bytes.IndexByte(lc[at:], '>')
+		if lt < 0 || gt < 0 {
+			continue
+		}
+		tag := lc[max(0, at-2000)+lt : at+gt]
+		if !bytes.Contains(tag, []byte("server")) {
+			continue
+		}
+		name := tag[1:]
+		if e := bytes.IndexAny(name, " \t\r\n/"); e >= 0 {
+			name = name[:e]
+		}
+		file := false
+		switch string(name) {
+		case "asp:textbox", "asp:hiddenfield", "asp:dropdownlist", "asp:listbox", "asp:radiobuttonlist", "textarea", "select":
+		case "input":
+			file = bytes.Contains(tag, []byte(`type="file"`)) || bytes.Contains(tag, []byte("type=file"))
+		case "asp:fileupload", "htmlinputfile":
+			file = true
+		default:
+			continue
+		}
+		id := attrValue(tag, "id")
+		if id == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]bool{}
+		}
+		out[id] = file
+	}
+}
+
+// attrValue returns the value of an attribute of a lower-cased tag ("" when none).
+func attrValue(tag []byte, name string) string {
+	for i := 0; ; {
+		j := bytes.Index(tag[i:], []byte(name))
+		if j < 0 {
+			return ""
+		}
+		at := i + j
+		i = at + len(name)
+		if at > 0 && !isSpace(tag[at-1]) {
+			continue
+		}
+		k := at + len(name)
+		for k < len(tag) && isSpace(tag[k]) {
+			k++
+		}
+		if k >= len(tag) || tag[k] != '=' {
+			continue
+		}
+		k++
+		for k < len(tag) && isSpace(tag[k]) {
+			k++
+		}
+		if k < len(tag) && (tag[k] == '"' || tag[k] == '\'') {
+			q := tag[k]
+			e := bytes.IndexByte(tag[k+1:], q)
+			if e < 0 {
+				return ""
+			}
+			return string(tag[k+1 : k+1+e])
+		}
+		e := k
+		for e < len(tag) && !isSpace(tag[e]) && tag[e] != '>' && tag[e] != '/' {
+			e++
+		}
+		return string(tag[k:e])
+	}
 }
 
 var vbProfile = &profile{
@@ -138,10 +242,16 @@ func init() {
 	asp := func(classic bool) func(an *analysis, content []byte) *unit {
 		return func(an *analysis, content []byte) *unit {
 			code, lang := aspCode(content, classic)
+			var u *unit
 			if lang == "vb" {
-				return newUnit(vbProfile, code, lexVB(code), an, 0)
+				u = newUnit(vbProfile, code, lexVB(code), an, 0)
+			} else {
+				u = newUnit(csProfile, code, lexC(code), an, 0)
 			}
-			return newUnit(csProfile, code, lexC(code), an, 0)
+			if !classic {
+				u.controls = aspControls(content)
+			}
+			return u
 		}
 	}
 	langAnalyzers[LangASP] = asp(true)

@@ -75,10 +75,16 @@ func collectGeneric(u *unit) {
 			for lo > 0 && (u.t[lo-1].k == tkVar || u.isOp(lo-1, "->") || u.isOp(lo-1, "$")) {
 				lo--
 			}
+			if lo == o && lo > 0 && u.isOp(lo-1, "}") {
+				// ${'_GET'}['f'](...): the array named by an expression
+				if b := u.closeOf(lo - 1); b >= 0 && b < lo-1 && u.t[b].s == "${" {
+					lo = b
+				}
+			}
 			if lo > 0 && u.isIdent(lo-1, "new") {
 				continue // new $a['class'](...): an object, no call
 			}
-			if lo < o && u.t[lo].k == tkVar || lo < o && u.isOp(lo, "$") {
+			if lo < o && u.t[lo].k == tkVar || lo < o && u.isOp(lo, "$") || lo < o && u.t[lo].s == "${" {
 				u.calls = append(u.calls, call{name: u.t[lo].lc, kind: cVar, at: lo, open: i, close: c, args: u.splitArgs(i+1, c), callee: [2]int{lo, i}})
 			}
 		}

@@ -197,6 +197,15 @@ type unit struct {
 	evalBudget   int
 	// topics are the ranges of tokens where Perl's $_ has a name of its own (a loop's)
 	topics []topicRange
+	// foldUserDepth: calls of the page's own functions being folded (see foldUser)
+	foldUserDepth int
+	// el are the code offsets of a JSP page's Expression Language expressions
+	el [][2]int
+	// spread are the arguments of calls that make a variable of each key of an array
+	// (extract($a)): the request's when the array is
+	spread [][2]int
+	// controls are an ASP.NET page's form controls by id (true: an upload control)
+	controls map[string]bool
 }
 
 type topicRange struct {
@@ -456,6 +465,11 @@ func (u *unit) fixpoint() {
 				if f.ret.merge(step(u.eval(r[0], r[1]))) {
 					changed = true
 				}
+			}
+		}
+		for _, r := range u.spread {
+			if v := u.eval(r[0], r[1]); !u.globalsInput && v.in && v.pure {
+				u.globalsInput, changed = true, true
 			}
 		}
 		for _, d := range u.dynAssign {
@@ -906,10 +920,36 @@ func (u *unit) term(lo, hi int) val {
 			cur, have = u.lookupVal(k, t.lc), true
 		case tkIdent:
 			if t.lc == "new" && k+1 < hi && !(k > lo && (u.isOp(k-1, "->") || u.isOp(k-1, "."))) {
-				v := u.argsVal(k+1, hi)
-				v.pure, v.obj = false, true
-				if u.p.netMakers[u.tk(k+1).lc] || u.p.netMakers[u.qualifiedLast(k+1, hi)] {
+				cls := u.qualifiedLast(k+1, hi)
+				o := k + 1
+				for o < hi && (u.t[o].k == tkIdent || u.isOp(o, ".") || u.isOp(o, "\\")) {
+					o++
+				}
+				c := u.closeOf(o)
+				var v val
+				if u.isOp(o, "(") && c > o && c < hi {
+					v = u.argsVal(o+1, c)
+				} else {
+					v = u.argsVal(k+1, hi)
+					c = hi
+				}
+				// new File(x), new URL(x), new String(b): x as it came, in another type
+				v.pure = v.pure && (u.p.wrappers[cls] || cls == "file" || cls == "url" || cls == "uri")
+				v.obj = true
+				if u.p.netMakers[u.tk(k+1).lc] || u.p.netMakers[cls] {
 					v.sock = true
+				}
+				if c < hi && u.isOp(c+1, "{") {
+					// an anonymous class's body: analysed as its own functions
+					if b := u.closeOf(c + 1); b > c && b < hi {
+						c = b
+					}
+				}
+				if c+1 < hi && u.memberOp(c+1) {
+					// new X(...).method(...): the chain goes on from the object
+					cur, have = v, true
+					k = c
+					continue
 				}
 				return v
 			}

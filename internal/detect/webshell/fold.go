@@ -271,6 +271,16 @@ func (u *unit) foldTerm(lo, hi int, fi *foldInfo, depth int) (string, bool) {
 						fn = u.p.foldCall[u.qualified(k)]
 					}
 				}
+				if fn == nil && (!afterDot || u.isThis(k)) && !have {
+					// a function of the page given constants: run its body on them
+					v, ok := u.foldUser(name, k+2, c, fi, depth)
+					if !ok {
+						return "", false
+					}
+					cur, have = v, true
+					k = c
+					continue
+				}
 				if fn == nil {
 					return "", false
 				}
@@ -314,6 +324,10 @@ func (u *unit) foldTerm(lo, hi int, fi *foldInfo, depth int) (string, bool) {
 				return "", false
 			}
 			if u.isOp(k+1, ".") || u.isOp(k+1, "::") {
+				if vi := u.lookup(k, name); vi != nil && vi.hasConst && !(k > lo && u.memberOp(k-1)) {
+					// a variable holding a constant, a method of it follows (b.reverse())
+					cur, have = vi.konst, true
+				}
 				continue
 			}
 			if name == "new" {
@@ -828,4 +842,96 @@ func hasCodeWords(s string) bool {
 		}
 	}
 	return false
+}
+
+// isThis reports a method call on the object itself (this.x(...), $this->x(...)).
+func (u *unit) isThis(k int) bool {
+	return k >= 2 && u.memberOp(k-1) && (u.t[k-2].lc == "this" || u.t[k-2].lc == "self")
+}
+
+// maxFoldUser bounds how deep calls of the page's own functions are folded into each other.
+const maxFoldUser = 3
+
+// foldUser folds a call of a function the page defines (one definition, parameters lo..hi):
+// its parameters take the constant arguments, the assignments of its body are folded in order
+// and its return expression gives the value. Decoders written by hand (a string reversed, a
+// table looked up) then name the functions they hide, like the language's own.
+func (u *unit) foldUser(name string, lo, hi int, fi *foldInfo, depth int) (string, bool) {
+	fs := u.byName[name]
+	if len(fs) != 1 || u.p.returns == nil || u.foldUserDepth >= maxFoldUser {
+		return "", false
+	}
+	f := fs[0]
+	args := u.splitArgs(lo, hi)
+	if len(args) > len(f.params) || f.hi-f.lo > 400 {
+		return "", false
+	}
+	rets := u.p.returns(u, f)
+	if len(rets) != 1 {
+		return "", false
+	}
+	var vals []string
+	for _, a := range args {
+		v, ok := u.fold0(a[0], a[1], fi, depth+1)
+		if !ok {
+			return "", false
+		}
+		vals = append(vals, v)
+	}
+	// bind the parameters and fold the body's assignments; restore everything after
+	saved := map[vkey]*vinfo{}
+	keep := func(k vkey) *vinfo {
+		if _, ok := saved[k]; !ok {
+			if old := u.vars[k]; old != nil {
+				cp := *old
+				saved[k] = &cp
+			} else {
+				saved[k] = nil
+			}
+		}
+		return u.info(k)
+	}
+	defer func() {
+		for k, old := range saved {
+			if old == nil {
+				delete(u.vars, k)
+			} else {
+				*u.vars[k] = *old
+			}
+		}
+	}()
+	for i, p := range f.params {
+		vi := keep(vkey{f.scope, p})
+		vi.hasConst = i < len(vals)
+		if i < len(vals) {
+			vi.konst = vals[i]
+		}
+	}
+	u.foldUserDepth++
+	defer func() { u.foldUserDepth-- }()
+	for _, a := range u.asg {
+		if a.lo < f.lo || a.hi > f.hi || a.each || len(a.lhs) != 1 || a.elem || a.lhs[0].scope != f.scope {
+			continue
+		}
+		vi := keep(a.lhs[0])
+		v, ok := u.fold0(a.lo, a.hi, fi, depth+1)
+		switch {
+		case !ok:
+			vi.hasConst = false
+		case a.op == "=":
+			vi.konst, vi.hasConst = v, true
+		case vi.hasConst && (a.op == ".=" || a.op == "+="):
+			vi.konst += v
+		default:
+			vi.hasConst = false
+		}
+		if len(vi.konst) > maxConst {
+			return "", false
+		}
+	}
+	v, ok := u.fold0(rets[0][0], rets[0][1], fi, depth+1)
+	if ok {
+		fi.built = true
+	}
+	return v, ok
 }

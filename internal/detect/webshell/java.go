@@ -41,11 +41,16 @@ var javaProfile = &profile{
 		"transferto": sink2(skWrite, 0, recvArg), "copy": sinkOn(skWrite, 1, "files"),
 		"saveas":       sink2(skUpload, recvArg, 0),
 		"readallbytes": sinkOn(skRead, 0, "files"), "readalllines": sinkOn(skRead, 0, "files"),
+		// scripting engines other than javax.script's, and decoders that build any object
+		"evaluate":   sinkOn(skCode, 0, "groovyshell", "groovy", "shell", "interpreter"),
+		"parseclass": sink(skClassLoad, 0), "fromxml": sinkOn(skCode, 0, "xstream"),
 	},
 	ctors: map[string]sinkSpec{
 		"processbuilder": sink(skExec, -1), "urlclassloader": sink(skClassLoad, -1),
 		"fileinputstream": sink(skRead, 0), "filereader": sink(skRead, 0), "randomaccessfile": sink(skRead, 0),
 		"socket": sink(skSocket, 0), "serversocket": sink(skListen, 0), "inetsocketaddress": sink(skSocket, 0),
+		// XMLDecoder calls what the XML names (new ProcessBuilder(...).start() spelled in XML)
+		"xmldecoder": sink(skCode, 0), "objectinputstream": sink(skDeserialize, 0),
 	},
 	sanitizers: set("equals", "equalsignorecase", "length", "size", "isempty", "contains", "startswith", "endswith",
 		"indexof", "lastindexof", "matches", "parseint", "parselong", "parsedouble", "hashcode", "compareto", "exists",
@@ -54,7 +59,7 @@ var javaProfile = &profile{
 	wrappers: set("trim", "getbytes", "tostring", "readline", "tolowercase", "touppercase", "substring", "string",
 		"stringbuilder", "stringbuffer", "inputstreamreader", "bufferedreader", "bytearrayinputstream", "valueof",
 		"decode", "decodebuffer", "decodebase64", "parsebase64binary", "dofinal", "frombase64string", "concat", "intern",
-		"tochararray", "getinputstream", "getreader", "replace", "replaceall", "split", "join"),
+		"tochararray", "getinputstream", "getreader", "replace", "replaceall", "split", "join", "openstream"),
 	decoders: set("decode", "decodebuffer", "decodebase64", "parsebase64binary", "dofinal", "frombase64string", "decompress", "inflate"),
 	danger:   set("exec", "getruntime", "java.lang.runtime", "processbuilder", "java.lang.processbuilder", "defineclass", "forname", "java.lang.processimpl", "java.lang.unixprocess", "start", "eval"),
 }
@@ -65,7 +70,7 @@ func init() {
 	p.isGlobal = nil
 	p.funcDefs = funcDefsC
 	p.returns = returnsAfter
-	p.collect = collectGeneric
+	p.collect = javaCollect
 	p.sinkHook = javaSinkHook
 	p.foldCall = javaFolds
 	p.foldMethod = javaFoldMethods
@@ -81,21 +86,61 @@ func init() {
 	}
 	langAnalyzers[LangJSP] = func(an *analysis, content []byte) *unit {
 		src := javaUnicode(content)
-		code, any := jspCode(src)
+		code, any, el := jspCodeEL(src)
 		if !any {
 			// a JSP without scriptlets may still be plain Java (a renamed class file's source)
 			if !strings.Contains(string(src[:min(len(src), 4096)]), "<%") && !strings.Contains(string(src[:min(len(src), 4096)]), "jsp:") {
 				code = src
 			}
 		}
-		return newUnit(javaProfile, code, lexC(code), an, 0)
+		u := newUnit(javaProfile, code, lexC(code), an, 0)
+		u.el = el
+		return u
 	}
+}
+
+// elInput recognizes the Expression Language's request objects at token i of an EL range:
+// param.x, param['x'], paramValues.x, header.x, headerValues.x, cookie.x.
+func elInput(u *unit, i int) (int, string) {
+	t := &u.t[i]
+	switch t.lc {
+	case "param", "paramvalues", "header", "headervalues", "cookie":
+	default:
+		return 0, ""
+	}
+	if i > 0 && u.memberOp(i-1) || !u.inEL(int(t.pos)) {
+		return 0, ""
+	}
+	switch {
+	case u.isOp(i+1, ".") && i+2 < len(u.t) && u.t[i+2].k == tkIdent:
+		return i + 3, t.s + "." + u.t[i+2].s + " (EL)"
+	case u.isOp(i+1, "["):
+		if c := u.closeOf(i + 1); c > i {
+			return c + 1, t.s + "[" + u.evidence(i+2, c) + "] (EL)"
+		}
+	}
+	return 0, ""
+}
+
+// inEL reports whether a code offset is inside an EL expression of the page.
+func (u *unit) inEL(pos int) bool {
+	for _, r := range u.el {
+		if r[0] <= pos && pos < r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 // javaSource recognizes request input at token i: request.getParameter(...) and kin (the
 // method's token), and FileUpload's parseRequest(request).
 func javaSource(u *unit, i int) (int, string, bool) {
 	t := &u.t[i]
+	if len(u.el) > 0 && t.k == tkIdent {
+		if end, what := elInput(u, i); end > i {
+			return end, what, false
+		}
+	}
 	if t.k != tkIdent || !u.isOp(i+1, "(") || i == 0 || !u.memberOp(i-1) {
 		return 0, "", false
 	}
@@ -242,8 +287,17 @@ func javaFeatures(u *unit) {
 	for ci := range u.calls {
 		c := &u.calls[ci]
 		switch c.name {
-		case "forname", "getmethod", "getdeclaredmethod", "loadclass":
+		case "forname", "getmethod", "getdeclaredmethod", "loadclass", "findvirtual", "findstatic":
 			if len(c.args) == 0 {
+				continue
+			}
+			if c.name == "findvirtual" || c.name == "findstatic" {
+				// lookup.findVirtual(Runtime.class, "exec", type): the method's name second
+				if len(c.args) > 1 {
+					if s, _, ok := u.fold(c.args[1][0], c.args[1][1]); ok && u.p.dangerName(s) {
+						u.an.add("exec.reflection", wDynamicCall, u.callEvidence(c))
+					}
+				}
 				continue
 			}
 			if s, fi, ok := u.fold(c.args[0][0], c.args[0][1]); ok && u.p.dangerName(s) {
@@ -258,7 +312,7 @@ func javaFeatures(u *unit) {
 		// the reflected method invoked with the request's data
 		for ci := range u.calls {
 			c := &u.calls[ci]
-			if c.name == "invoke" || c.name == "newinstance" {
+			if c.name == "invoke" || c.name == "newinstance" || c.name == "invokeexact" || c.name == "invokewitharguments" {
 				if v := u.argsVal(c.open+1, c.close); v.in {
 					u.an.add("flow.exec", wFlowExec, withSource(u.callEvidence(c), v))
 				}
@@ -312,7 +366,8 @@ func (u *unit) reflectedAt(i int) bool {
 	for k := i - 1; k >= 0 && k >= i-6; k-- {
 		if u.t[k].k == tkIdent {
 			switch u.t[k].lc {
-			case "forname", "getmethod", "getdeclaredmethod", "loadclass", "invoke", "getdeclaredfield", "getfield", "getconstructor":
+			case "forname", "getmethod", "getdeclaredmethod", "loadclass", "invoke", "getdeclaredfield", "getfield", "getconstructor",
+				"findvirtual", "findstatic", "findspecial", "findconstructor":
 				return true
 			}
 		}
@@ -388,4 +443,57 @@ var javaFoldMethods = map[string]foldFn{
 		}
 		return a[0][st:end], true
 	},
+}
+
+// javaMemoryStreams are the streams and buffers that keep what is written to them (what the
+// code reads back out of them is what went in).
+var javaMemoryStreams = set("bytearrayoutputstream", "stringwriter", "chararraywriter", "stringbuilder", "stringbuffer")
+
+// javaCollect adds Java's for-each loops (for (T x : list)) and writes into memory streams
+// (bos.write(buf, 0, n): bos holds buf) to the generic assignments and calls.
+func javaCollect(u *unit) {
+	collectGeneric(u)
+	t := u.t
+	for i := 0; i+1 < len(t); i++ {
+		if !u.isIdent(i, "for") || !u.isOp(i+1, "(") {
+			continue
+		}
+		c := u.closeOf(i + 1)
+		for k := i + 2; k < c; k++ {
+			if u.isOp(k, ";") {
+				break
+			}
+			if u.isOp(k, ":") && k > i+2 && t[k-1].k == tkIdent {
+				u.asg = append(u.asg, assign{lhs: []vkey{u.varKey(k-1, t[k-1].lc)}, lo: k + 1, hi: c, op: "=", each: true})
+				break
+			}
+		}
+	}
+	for ci := range u.calls {
+		cl := &u.calls[ci]
+		r := cl.at - 2
+		if cl.kind != cMethod || cl.name != "write" && cl.name != "print" && cl.name != "println" || len(cl.args) == 0 || r < 0 || t[r].k != tkIdent || !u.isOp(r+1, ".") || r > 0 && u.memberOp(r-1) {
+			continue
+		}
+		if u.assignedFrom(r, javaMemoryStreams) {
+			u.asg = append(u.asg, assign{lhs: []vkey{u.varKey(r, t[r].lc)}, lo: cl.args[0][0], hi: cl.args[0][1], op: "=", elem: true})
+		}
+	}
+}
+
+// assignedFrom reports whether the variable at token k is assigned a value made by one of the
+// named constructors or calls.
+func (u *unit) assignedFrom(k int, makers map[string]bool) bool {
+	key := u.varKey(k, u.t[k].lc)
+	for _, a := range u.asg {
+		if len(a.lhs) != 1 || a.lhs[0] != key {
+			continue
+		}
+		for j := a.lo; j < a.hi && j < a.lo+8; j++ {
+			if u.t[j].k == tkIdent && makers[u.t[j].lc] {
+				return true
+			}
+		}
+	}
+	return false
 }

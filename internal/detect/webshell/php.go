@@ -88,7 +88,7 @@ var phpProfile = &profile{
 		"wp_verify_nonce", "check_admin_referer", "addslashes", "mysql_real_escape_string", "mysqli_real_escape_string",
 		"pg_escape_string", "quotemeta", "preg_quote", "sql_quote", "intdiv", "decoct", "octdec", "hexdec", "dechex",
 		"bindec", "decbin", "count_chars", "str_word_count", "similar_text", "levenshtein", "soundex", "metaphone",
-		"array_sum", "max", "min", "date", "gmdate", "strftime"),
+		"array_sum", "max", "min", "date", "gmdate", "strftime", "md5_file", "sha1_file", "hash_file", "tempnam"),
 	wrappers: set("trim", "ltrim", "rtrim", "stripslashes", "stripcslashes", "strtolower", "strtoupper", "ucfirst",
 		"lcfirst", "ucwords", "strval", "urldecode", "rawurldecode", "html_entity_decode", "htmlspecialchars_decode",
 		"reset", "current", "end", "array_pop", "array_shift", "array_values", "json_decode", "unserialize", "substr",
@@ -392,12 +392,14 @@ func phpCollect(u *unit) {
 				continue
 			}
 			if tk.lc == "extract" {
-				// extract($_POST): every variable the code never sets is the request's
+				// extract($_POST): every variable the code never sets is the request's; so
+				// with a copy of it (decided once the values are known, see fixpoint)
 				for k := args[0][0]; k < args[0][1]; k++ {
 					if t[k].k == tkVar && phpInputArrays[t[k].lc] {
 						u.globalsInput = true
 					}
 				}
+				u.spread = append(u.spread, args[0])
 				continue
 			}
 			// parse_str($input, $out): $out is input

@@ -4,24 +4,25 @@ package webshell
 type sinkKind uint8
 
 const (
-	skNone      sinkKind = iota
-	skCode               // runs the argument as code (eval, assert, ScriptEngine.eval, Execute)
-	skExec               // runs the argument as an operating-system command
-	skCallback           // calls the function the argument names
-	skInclude            // loads the file the argument names as code
-	skClassLoad          // defines or loads a class from the argument (bytes, URLs, names)
-	skReflect            // reaches a class or method by the name in the argument
-	skWrite              // writes a file: path argument, data argument
-	skUpload             // saves an uploaded file: source and destination
-	skSQL                // runs the argument as SQL
-	skDBConnect          // connects to a database with the arguments
-	skSocket             // opens a network connection to the argument
-	skListen             // listens for network connections
-	skRead               // reads (and shows) the file the argument names
-	skList               // lists the folder the argument names
-	skDelete             // removes, renames or changes the mode of the file the argument names
-	skMail               // sends mail to the argument
-	skFdDup              // joins a socket to the standard streams (dup2, open(STDIN, ">&S"))
+	skNone        sinkKind = iota
+	skCode                 // runs the argument as code (eval, assert, ScriptEngine.eval, Execute)
+	skExec                 // runs the argument as an operating-system command
+	skCallback             // calls the function the argument names
+	skInclude              // loads the file the argument names as code
+	skClassLoad            // defines or loads a class from the argument (bytes, URLs, names)
+	skReflect              // reaches a class or method by the name in the argument
+	skWrite                // writes a file: path argument, data argument
+	skUpload               // saves an uploaded file: source and destination
+	skSQL                  // runs the argument as SQL
+	skDBConnect            // connects to a database with the arguments
+	skSocket               // opens a network connection to the argument
+	skListen               // listens for network connections
+	skRead                 // reads (and shows) the file the argument names
+	skList                 // lists the folder the argument names
+	skDelete               // removes, renames or changes the mode of the file the argument names
+	skMail                 // sends mail to the argument
+	skFdDup                // joins a socket to the standard streams (dup2, open(STDIN, ">&S"))
+	skDeserialize          // rebuilds objects from the argument's bytes (Java serialization)
 )
 
 // sinkSpec tells which arguments of a sink matter.

@@ -20,6 +20,7 @@ const (
 	wCodeDecoded   = 100 // decoded data run as code
 	wReverseShell  = 100 // a shell handed to a socket
 	wFlowReflect   = 60  // a class or method named by the request reached by reflection
+	wDeserialize   = 60  // objects rebuilt from the request's bytes (gadget chains run code)
 	wFlowUpload    = 60  // an uploaded file saved where the request says, or under the client's name
 	wFlowWrite     = 60  // request data written to a file the request names
 	wFlowSQL       = 50  // request input run as SQL as it came: a database console

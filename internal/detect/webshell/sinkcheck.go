@@ -153,6 +153,14 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 		default:
 			u.an.add("classload.dynamic", wClassDynamic, ev)
 		}
+	case skDeserialize:
+		v, _, ok := get(spec.arg)
+		if !ok && c.kind == cNew {
+			v, ok = u.eval(c.open+1, c.close), true
+		}
+		if ok && v.in && near(v) {
+			u.an.add("flow.deserialize", wDeserialize, withSource(ev, v))
+		}
 	case skReflect:
 		if v, _, ok := get(spec.arg); ok && v.in {
 			u.an.add("flow.reflect", wFlowReflect, withSource(ev, v))
@@ -164,7 +172,7 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 		case okp && okd && p.in && !p.up && d.in && (near(p) || near(d)):
 			// (a path from an upload is its temporary file's, not one the request chose)
 			u.an.add("flow.write", wFlowWrite, withSource(ev, d))
-		case okp && okd && d.in && d.pure && u.webRootPath(pr[0], pr[1]):
+		case okp && okd && d.in && d.pure && (u.webRootPath(pr[0], pr[1]) || u.scriptName(pr[0], pr[1])):
 			// the request's data saved as a file of the site itself: an upload by hand
 			u.an.inputWrite = true
 			u.an.add("flow.upload", wFlowUpload, withSource(ev, d))
@@ -413,6 +421,10 @@ func (u *unit) inputOrFixedN(lo, hi, depth int) bool {
 			if u.p.fieldKey != nil {
 				if name, next, ok := u.p.fieldKey(u, k); ok {
 					vi := u.lookup(k, name)
+					if vi == nil {
+						// an element of an input array ($f['name'] of $f = $_FILES['x'])
+						vi = u.lookup(k, t.lc)
+					}
 					if vi == nil || !vi.v.in && !vi.hasConst {
 						return false
 					}
@@ -503,8 +515,35 @@ func strength(v val, w int) int {
 func (u *unit) scriptName(lo, hi int) bool {
 	s, _, ok := u.fold(lo, hi)
 	if !ok {
+		// a handle: the file it was opened on (fopen('x.php', 'w'), new FileWriter("x.jsp"))
+		if hi == lo+1 && (u.t[lo].k == tkVar || u.t[lo].k == tkIdent) {
+			key := u.varKey(lo, u.t[lo].lc)
+			for _, a := range u.asg {
+				if len(a.lhs) != 1 || a.lhs[0] != key || a.hi-a.lo > 40 {
+					continue
+				}
+				for j := a.lo; j < a.hi; j++ {
+					if u.t[j].k == tkIdent && fileOpeners[u.t[j].lc] && u.isOp(j+1, "(") {
+						if args := u.splitArgs(j+2, u.closeOf(j+1)); len(args) > 0 {
+							if n, _, ok := u.fold(args[0][0], args[0][1]); ok && scriptExt(n) {
+								return true
+							}
+						}
+						break
+					}
+				}
+			}
+		}
 		return false
 	}
+	return scriptExt(s)
+}
+
+// fileOpeners open a file for writing and give a handle.
+var fileOpeners = set("fopen", "gzopen", "fileoutputstream", "filewriter", "printwriter", "createtextfile", "opentextfile", "streamwriter")
+
+// scriptExt reports a file name with an extension the web server runs.
+func scriptExt(s string) bool {
 	l := strings.ToLower(s)
 	for _, e := range []string{".php", ".phtml", ".php5", ".jsp", ".jspx", ".asp", ".aspx", ".cgi", ".pl", ".cfm"} {
 		if strings.HasSuffix(l, e) {

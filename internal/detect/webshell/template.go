@@ -51,9 +51,18 @@ func xmlEntities(b []byte, lo, hi int) {
 // jspCode returns the Java code of a JSP or JSPX page (see above), the page's directives'
 // imports and whether the page had any code at all.
 func jspCode(src []byte) (code []byte, any bool) {
+	code, any, _ = jspCodeEL(src)
+	return code, any
+}
+
+// jspCodeEL is jspCode with the Expression Language of the page's text: each ${...} and
+// #{...} outside the scriptlets and comments is kept as an expression statement, and its
+// ranges are returned (the EL's implicit objects param, header, cookie are the request's).
+func jspCodeEL(src []byte) (code []byte, any bool, el [][2]int) {
 	code = make([]byte, len(src))
 	copy(code, src)
 	keep := make([]bool, len(src)) // bytes that are code
+	skip := make([]bool, len(src)) // comments and directives
 	lc := toLower(src)
 	for i := 0; i < len(src); {
 		j := bytes.IndexByte(lc[i:], '<')
@@ -70,12 +79,18 @@ func jspCode(src []byte) (code []byte, any bool) {
 			} else {
 				i = at + 4 + e + 4
 			}
+			for k := at; k < i; k++ {
+				skip[k] = true
+			}
 		case bytes.HasPrefix(rest, []byte("<%@")):
 			e := bytes.Index(lc[at:], []byte("%>"))
 			if e < 0 {
 				i = len(src)
 			} else {
 				i = at + e + 2
+			}
+			for k := at; k < i; k++ {
+				skip[k] = true
 			}
 		case bytes.HasPrefix(rest, []byte("<%")):
 			start := at + 2
@@ -134,12 +149,57 @@ func jspCode(src []byte) (code []byte, any bool) {
 			i = at + 1
 		}
 	}
+	// the Expression Language in the page's text
+	for i := 0; i+2 < len(src); i++ {
+		if src[i+1] != '{' || src[i] != '$' && src[i] != '#' || keep[i] || skip[i] || i > 0 && src[i-1] == '\\' {
+			continue
+		}
+		end := elEnd(src, i+2)
+		if end < 0 {
+			continue
+		}
+		for k := i + 2; k < end; k++ {
+			keep[k] = true
+		}
+		keep[end] = true
+		code[end] = ';'
+		xmlEntities(code, i+2, end)
+		el = append(el, [2]int{i + 2, end})
+		any = true
+		i = end
+	}
 	for k := range code {
 		if !keep[k] && code[k] != '\n' {
 			code[k] = ' '
 		}
 	}
-	return code, any
+	return code, any, el
+}
+
+// elEnd returns the index of the brace that closes an EL expression starting at i (skipping
+// quoted strings and nested braces), or -1.
+func elEnd(src []byte, i int) int {
+	depth := 0
+	for k := i; k < len(src) && k < i+4096; k++ {
+		switch c := src[k]; c {
+		case '"', '\'':
+			e := bytes.IndexByte(src[k+1:min(len(src), k+4096)], c)
+			if e < 0 {
+				return -1
+			}
+			k += e + 1
+		case '{':
+			depth++
+		case '}':
+			if depth == 0 {
+				return k
+			}
+			depth--
+		case '<':
+			return -1 // markup: no EL (which spells less-than lt)
+		}
+	}
+	return -1
 }
 
 // aspCode returns the code of an ASP or ASP.NET page (see above) and the language it is
