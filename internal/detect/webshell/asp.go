@@ -230,6 +230,16 @@ func init() {
 		p.returns = returnsAfter
 	}
 	vbProfile.funcDefs = vbFuncDefs
+	vbProfile.returns = func(u *unit, f *fdef) [][2]int {
+		// VBScript returns by assigning the function's name
+		out := returnsAfter(u, f)
+		for _, a := range u.asg {
+			if a.lo >= f.lo && a.hi <= f.hi && len(a.lhs) == 1 && a.lhs[0].name == f.name && !a.elem {
+				out = append(out, [2]int{a.lo, a.hi})
+			}
+		}
+		return out
+	}
 	csProfile.funcDefs = funcDefsC
 	vbProfile.nest = func(u *unit, code string) {
 		n := newUnit(vbProfile, []byte(code), lexVB([]byte(code)), u.an, u.depth+1)

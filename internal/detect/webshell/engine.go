@@ -1226,8 +1226,17 @@ func (u *unit) methodVal0(recv val, name string, at, lo, hi int) val {
 		v.dec = true
 		return v
 	}
-	if lo >= hi || u.p.wrappers[name] {
+	if lo >= hi {
 		// recv.trim(), recv.getBytes(), recv.readLine(): the receiver's value
+		return recv
+	}
+	if u.p.wrappers[name] {
+		if !recv.in && !recv.dec && !recv.net {
+			// encoding.GetString(bytes), Encoding.UTF8.GetString(x): the argument's value
+			a := u.argsVal(lo, hi)
+			a.obj = false
+			return a
+		}
 		return recv
 	}
 	if fs := u.byName[name]; len(fs) > 0 {

@@ -60,6 +60,12 @@ func init() {
 			// split /PATTERN/: of $_
 			return u.lookupVal(at, u.topicAt(at)), true
 		}
+		if (name == "get" || name == "getstore") && lo < hi {
+			// LWP::Simple's get(URL): what a remote host sent
+			if s, _, ok := u.fold(u.splitArgs(lo, hi)[0][0], u.splitArgs(lo, hi)[0][1]); ok && remoteURL(s) {
+				return val{net: true}, true
+			}
+		}
 		if name == "shift" && (lo >= hi || u.tk(lo).k == tkVar && u.tk(lo).lc == "_") && at < len(u.scope) && u.scope[at] != 0 {
 			// shift in a sub: its next argument
 			return u.lookupVal(at, "_"), true

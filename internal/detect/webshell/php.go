@@ -75,7 +75,7 @@ var phpProfile = &profile{
 	callbacks: phpCallbackArgs,
 	sanitizers: set("intval", "floatval", "boolval", "is_numeric", "isset", "empty", "count", "sizeof", "strlen",
 		"mb_strlen", "md5", "sha1", "crc32", "hash", "hash_hmac", "password_hash", "password_verify", "escapeshellarg",
-		"escapeshellcmd", "in_array", "array_key_exists", "preg_match", "preg_match_all", "strpos", "stripos", "strrpos",
+		"in_array", "array_key_exists", "preg_match", "preg_match_all", "strpos", "stripos", "strrpos",
 		"strcmp", "strcasecmp", "strncmp", "strncasecmp", "ctype_digit", "ctype_alnum", "ctype_alpha", "is_array",
 		"is_string", "is_int", "is_file", "is_dir", "is_readable", "is_writable", "is_writeable", "is_executable",
 		"is_link", "file_exists", "filesize", "filemtime", "fileperms", "fileowner", "filegroup", "time", "abs",
@@ -95,7 +95,7 @@ var phpProfile = &profile{
 		"strip_tags", "iconv", "mb_convert_encoding", "utf8_decode", "utf8_encode", "nl2br", "chop", "array_slice",
 		"implode", "join", "explode", "base64_decode", "str_rot13", "strrev", "gzinflate", "gzuncompress", "gzdecode",
 		"hex2bin", "convert_uudecode", "bzdecompress", "lzf_decompress", "openssl_decrypt", "mcrypt_decrypt",
-		"array_reverse", "str_split", "basename", "realpath", "dirname", "pathinfo", "stream_get_contents", "fread",
+		"escapeshellcmd", "array_reverse", "str_split", "basename", "realpath", "dirname", "pathinfo", "stream_get_contents", "fread",
 		"fgets", "file_get_contents", "array_keys", "array_merge", "array_unique", "mb_substr", "wordwrap",
 		"chunk_split", "sprintf", "vsprintf", "strstr", "stristr", "strrchr", "filter_input", "filter_input_array"),
 	decoders: set("base64_decode", "str_rot13", "gzinflate", "gzuncompress", "gzdecode", "hex2bin", "convert_uudecode",
@@ -184,7 +184,30 @@ func init() {
 	}
 	p.watch = phpBuiltWatch
 	p.netReaders = set("fgets", "fread", "fgetc", "stream_get_contents", "stream_get_line", "socket_read", "fscanf", "stream_socket_recvfrom")
-	p.netMakers = set("fsockopen", "pfsockopen", "stream_socket_client", "socket_create", "socket_accept", "stream_socket_accept")
+	p.netMakers = set("fsockopen", "pfsockopen", "stream_socket_client", "socket_create", "socket_accept", "stream_socket_accept", "curl_init")
+	p.netReaders["curl_exec"] = true
+	p.callHook = func(u *unit, name string, at, lo, hi int) (val, bool) {
+		switch name {
+		case "file_get_contents", "file", "readfile", "fopen", "gzfile", "gzopen":
+			// a file from the web: what a remote host sent
+			if args := u.splitArgs(lo, hi); len(args) > 0 {
+				if s, _, ok := u.fold(args[0][0], args[0][1]); ok && remoteURL(s) {
+					return val{net: true}, true
+				}
+			}
+		}
+		return val{}, false
+	}
+	p.parenless = func(u *unit, k, hi int) (int, val, bool) {
+		// a constant define()d with a value (define('X', $_GET['x'])): that value
+		if k > 0 && (u.memberOp(k-1) || u.isIdent(k-1, "new") || u.isIdent(k-1, "function")) {
+			return 0, val{}, false
+		}
+		if vi := u.vars[vkey{0, phpConstKey(u.t[k].s)}]; vi != nil {
+			return k + 1, vi.v, true
+		}
+		return 0, val{}, false
+	}
 	p.embeddedCode = func(s string) bool {
 		return strings.Contains(s, "<?") && strings.Contains(s, "$_") && strings.Contains(s, "(")
 	}
@@ -378,6 +401,18 @@ func phpCollect(u *unit) {
 					u.globals[vkey{u.scope[k], t[k].lc}] = true
 				}
 			}
+		case "define":
+			// define('NAME', value): NAME stands for the value where the code names it
+			if !u.isOp(i+1, "(") {
+				continue
+			}
+			args := u.splitArgs(i+2, u.closeOf(i+1))
+			if len(args) < 2 {
+				continue
+			}
+			if name, _, ok := u.fold(args[0][0], args[0][1]); ok && name != "" && len(name) < 64 {
+				u.asg = append(u.asg, assign{lhs: []vkey{{0, phpConstKey(name)}}, lo: args[1][0], hi: args[1][1], op: "="})
+			}
 		case "extract", "parse_str", "import_request_variables", "mb_parse_str":
 			if !u.isOp(i+1, "(") {
 				continue
@@ -510,6 +545,13 @@ func phpPrepare(u *unit) {}
 func phpSinkHook(u *unit, c *call) (sinkSpec, bool, bool) {
 	if c.kind == cMethod {
 		switch c.name {
+		case "exec", "run", "shellexecute":
+			// new COM('WScript.Shell'): Windows' shell object runs commands
+			if u.comShell(c) {
+				return sink(skExec, 0), true, true
+			}
+		}
+		switch c.name {
 		case "query", "multi_query", "real_query", "prepare", "exec", "unquery":
 			// a method of that name runs SQL on a database handle only (a DNS resolver's
 			// query() asks for a record)
@@ -522,6 +564,46 @@ func phpSinkHook(u *unit, c *call) (sinkSpec, bool, bool) {
 		return sinkSpec{}, false, false
 	}
 	switch c.name {
+	case "filter_var", "filter_var_array", "filter_input", "filter_input_array":
+		// filter_var($x, FILTER_CALLBACK, array('options' => 'f')): f is called on $x
+		for ai, a := range c.args {
+			if ai == 0 || !u.isIdent(a[0], "filter_callback") {
+				continue
+			}
+			data := u.eval(c.args[0][0], c.args[0][1])
+			if c.name == "filter_input" || c.name == "filter_input_array" {
+				data = val{in: true, pure: true, src: c.name + "()"}
+			}
+			if ai+1 >= len(c.args) {
+				break
+			}
+			o := c.args[ai+1]
+			for k := o[0]; k < o[1]; k++ {
+				if u.isOp(k, "=>") && k > o[0] && u.tk(k-1).k == tkStr && u.tk(k-1).s == "options" {
+					e := k + 1
+					for e < o[1] && !u.isOp(e, ",") && !u.isOp(e, ")") && !u.isOp(e, "]") {
+						if c2 := u.closeOf(e); c2 > e {
+							e = c2
+						}
+						e++
+					}
+					name := u.eval(k+1, e)
+					ev := u.callEvidence(c)
+					if u.nameFlow(name, data, ev) {
+						break
+					}
+					if s, _, ok := u.fold(k+1, e); ok && u.p.dangerName(s) {
+						if data.in {
+							u.an.add("flow.callback", wFlowCallback, withSource(ev, data))
+						} else {
+							u.an.add("callback.danger", wCallbackConst, ev)
+						}
+					}
+					break
+				}
+			}
+		}
+		return sinkSpec{}, false, true
 	case "preg_replace", "preg_filter", "mb_ereg_replace", "mb_eregi_replace", "mb_regex_set_options":
 		if len(c.args) < 2 {
 			return sinkSpec{}, false, true
@@ -660,6 +742,7 @@ func phpFeatures(u *unit) {
 			}
 		}
 	}
+	phpNoLetters(u)
 	if u.depth == 0 {
 		phpPolyglot(u)
 		obfuscation(u)
@@ -871,4 +954,61 @@ func dbName(n string) bool {
 		}
 	}
 	return false
+}
+
+// remoteURL reports a URL of a remote host (http, https, ftp).
+func remoteURL(s string) bool {
+	l := strings.ToLower(strings.TrimSpace(s))
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "ftp://")
+}
+
+// phpConstKey names the variable a define()d constant is kept in.
+func phpConstKey(name string) string { return "\x02" + name }
+
+// comShell reports a method called on Windows' shell object (new COM('WScript.Shell')).
+func (u *unit) comShell(c *call) bool {
+	for k := c.recvLo; k < c.at && k < len(u.t); k++ {
+		if u.t[k].k != tkVar {
+			continue
+		}
+		key := u.varKey(k, u.t[k].lc)
+		for _, a := range u.asg {
+			if len(a.lhs) != 1 || a.lhs[0] != key {
+				continue
+			}
+			for j := a.lo; j+2 < a.hi && j < a.lo+6; j++ {
+				if u.isIdent(j, "com") && u.isOp(j+1, "(") {
+					if s, _, ok := u.fold(j+2, u.closeOf(j+1)); ok {
+						l := strings.ToLower(s)
+						return l == "wscript.shell" || l == "shell.application"
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// phpNoLetters: code written without letters ($_, $__, $___ built from "Array", ++ and xor
+// into function names, then called): no one writes a program that way but to hide it.
+func phpNoLetters(u *unit) {
+	blank, calls := 0, 0
+	for i := range u.t {
+		t := &u.t[i]
+		if t.k == tkVar && strings.Trim(t.s, "_") == "" {
+			blank++
+		}
+	}
+	if blank < 10 {
+		return
+	}
+	for ci := range u.calls {
+		c := &u.calls[ci]
+		if c.kind == cVar && !c.method && strings.Trim(u.t[c.at].s, "_") == "" {
+			calls++
+			if calls == 1 {
+				u.an.add("obf.no-letters", wDynamicCall, u.evidence(c.at, c.close+1))
+			}
+		}
+	}
 }

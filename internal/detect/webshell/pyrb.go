@@ -88,7 +88,7 @@ func init() {
 		p.features = scriptFeatures
 		p.funcDefs = indentFuncDefs
 	}
-	pyProfile.netMakers = set("socket", "create_connection", "accept", "socketpair")
+	pyProfile.netMakers = set("socket", "create_connection", "accept", "socketpair", "urlopen")
 	pyProfile.netReaders = set("recv", "recvfrom", "recv_into", "read", "readline", "makefile")
 	rbProfile.netMakers = set("new", "open", "tcpsocket", "tcpserver", "accept", "sslsocket", "socket")
 	rbProfile.netReaders = set("gets", "read", "recv", "readline", "readpartial", "recvfrom", "each_line", "read_nonblock")

@@ -127,6 +127,9 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 			u.an.add("flow.include", wFlowInclude, withSource(ev, v))
 		case v.dec && v.pure:
 			u.an.add("code.decoded", wCodeDecoded, ev)
+		case v.in && u.streamPrefix(r[0], r[1]):
+			// include 'data:text/plain;base64,' . $_GET['d']: the request's bytes as a file
+			u.an.add("flow.include", wFlowInclude, withSource(ev, v))
 		case v.in:
 			u.an.add("flow.include-mixed", wFlowInclMixed, withSource(ev, v))
 		default:
@@ -263,6 +266,11 @@ func (u *unit) checkSink(c *call, spec sinkSpec) {
 // in its turn) or something else built at run time.
 func (u *unit) codeArg(c *call, v val, r [2]int, ev, rule string, w int) {
 	if v.in {
+		if v.dec {
+			// request data decoded and run: the encrypted payloads of weevely, Behinder, Godzilla
+			u.an.add(rule, w, withSource(ev, v))
+			return
+		}
 		u.an.add(rule, strength(v, w), withSource(ev, v))
 		return
 	}
@@ -272,7 +280,8 @@ func (u *unit) codeArg(c *call, v val, r [2]int, ev, rule string, w int) {
 	}
 	s, fi, ok := u.fold(r[0], r[1])
 	if ok {
-		if fi.layers > 0 {
+		if fi.layers > 0 || v.dec {
+			// (a variable that held decoded data and a constant later is run decoded)
 			u.an.add("code.decoded", wCodeDecoded, ev)
 			if fi.layers > 1 {
 				u.an.add("obf.layers", wObfLayers, ev)
@@ -631,4 +640,22 @@ func (u *unit) constantArgs(c *call) bool {
 		}
 	}
 	return true
+}
+
+// streamPrefix reports an expression that starts with a literal naming a stream whose bytes
+// come from elsewhere than a file of the site (data:, php://, http://, ftp://).
+func (u *unit) streamPrefix(lo, hi int) bool {
+	for lo < hi && u.isOp(lo, "(") {
+		lo++
+	}
+	if lo >= hi || u.t[lo].k != tkStr {
+		return false
+	}
+	l := strings.ToLower(strings.TrimSpace(u.t[lo].s))
+	for _, p := range []string{"data:", "php://", "http://", "https://", "ftp://", "expect://", "phar://", "zip://"} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
 }
